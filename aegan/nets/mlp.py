@@ -1,0 +1,37 @@
+"""Fully connected networks (the AAE paper's MNIST nets: 2 x 1000 ReLU)."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from torch import nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "tanh": nn.Tanh}
+
+
+def mlp(in_features: int, hidden: Sequence[int], out_features: int, activation: str = "relu",
+        dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers of widths ``hidden`` with ``activation`` between them; a linear output."""
+    layers: list[nn.Module] = []
+    width = in_features
+    for h in hidden:
+        layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)
+
+
+def mlp_encoder(data_shape: Sequence[int], hidden: Sequence[int], out_features: int,
+                activation: str = "relu") -> nn.Sequential:
+    """Flattens an input of ``data_shape`` and maps it to ``out_features``."""
+    return nn.Sequential(nn.Flatten(), mlp(math.prod(data_shape), hidden, out_features, activation))
+
+
+def mlp_decoder(in_features: int, hidden: Sequence[int], data_shape: Sequence[int],
+                activation: str = "relu") -> nn.Sequential:
+    """Maps ``in_features`` to an output of ``data_shape`` (raw values: logits for images)."""
+    return nn.Sequential(mlp(in_features, hidden, math.prod(data_shape), activation),
+                         nn.Unflatten(1, tuple(data_shape)))

@@ -73,7 +73,8 @@ def expand_arguments(argv: list[str]) -> list[str]:
         rest.append(arg)
         i += 1
     asks_for_help = any(a in ("-h", "--help") for a in rest)
-    names_a_model = configs or any(a == "--config" or a.startswith(("--config=", "--model")) for a in rest)
+    names_a_model = configs or any(a in ("--config", "--model") or a.startswith(("--config=", "--model="))
+                                   for a in rest)
     if not names_a_model and not asks_for_help:
         configs = ["--config", str(CONFIG_DIR / f"{DEFAULT_MODEL}.yaml")]
     return [subcommand, *configs, *rest]
@@ -140,7 +141,31 @@ def main(argv: list[str] | None = None) -> None:
             save_config_callback=SaveRunConfig, auto_configure_optimizers=False,
             parser_kwargs={**common, **{name: per_subcommand for name in SUBCOMMANDS}},
         )
-    except (ConfigError, ArgumentError) as error:
-        message = " ".join(str(error).split())
+    except (ArgumentError, ValueError) as error:
+        message = user_error_message(error)
+        if message is None:
+            raise
         print(f"error: {message}", file=sys.stderr)
         sys.exit(2)
+
+
+def user_error_message(error: BaseException) -> str | None:
+    """One line for an error in the user's input, or None for anything else (a bug, which keeps
+    its traceback). jsonargparse wraps errors raised while it builds the model or data module,
+    so the :class:`ConfigError` may sit in the exception's cause chain."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConfigError):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    if not isinstance(error, ArgumentError):
+        return None
+    # jsonargparse nests a bad init argument inside a "class or None" union report; keep the
+    # argument's dotted name and the innermost complaint
+    text = " ".join(str(error).split())
+    keys = re.findall(r'Parser key "([^"]+)"', text)
+    if not keys:
+        return text
+    detail = text.rsplit(f'Parser key "{keys[-1]}": ', 1)[1]
+    detail = re.split(r" - Expected a <class 'NoneType'>", detail)[0]
+    return f"--{'.'.join(dict.fromkeys(keys))}: {detail}"

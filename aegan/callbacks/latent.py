@@ -10,7 +10,8 @@ from aegan.callbacks.media import FigureCallback
 
 
 class LatentScatterGIF(FigureCallback):
-    """Scatter of the encoded validation examples (the first ``points``), coloured by label,
+    """Scatter of the encoded validation examples (the first ``points``; for stochastic
+    encoders a draw from q(z|x) each), coloured by label,
     over ``prior_points`` prior samples in grey. Inputs, prior samples and axis limits are fixed
     for the whole run, so the frames of the GIF compare. Latents wider than 2 show their first
     two dimensions. Needs a module with ``encode``.
@@ -34,7 +35,8 @@ class LatentScatterGIF(FigureCallback):
         if not hasattr(module, "encode"):
             return None
         x, y = trainer.datamodule.examples(self.points)
-        z = module.encode(x.to(module.device)).float()[:, :2].cpu().numpy()
+        encode = getattr(module, "posterior_sample", module.encode)  # q(z) is made of draws from q(z|x)
+        z = encode(x.to(module.device)).float()[:, :2].cpu().numpy()
         y = y.numpy()
         prior = self.prior_samples(module)
         low, high = np.quantile(prior, [0.005, 0.995], axis=0)

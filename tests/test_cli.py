@@ -1,0 +1,90 @@
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import torch
+
+from aegan.cli import expand_arguments, main
+from tests.conftest import REPO, run_train
+
+TINY = ["--model.hidden", "[32]", "--data.name", "mnist5k", "--trainer.limit_train_batches", "5",
+        "--trainer.limit_val_batches", "2", "--trainer.enable_progress_bar", "false"]
+
+
+def run_main(args, monkeypatch, capsys):
+    """``main(args)`` in this process; returns (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out = capsys.readouterr()
+    return exit_info.value.code, out.out, out.err
+
+
+def test_end_to_end_training_leaves_checkpoints_gifs_and_an_offline_wandb_run(tmp_path):
+    result = run_train(["--model", "aae", "--trainer.max_epochs", "2", *TINY], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    (run,) = (tmp_path / "runs" / "aegan").iterdir()
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    assert len(list((run / "checkpoints").glob("best-*.ckpt"))) == 1
+    for name in ("latent", "decoder", "reconstruction"):
+        frames = iio.imread(run / "media" / f"{name}.gif", index=None)
+        assert frames.shape[0] == 2, name  # one frame per epoch
+        assert not np.array_equal(frames[0], frames[1]), name  # the model moved between epochs
+    (wandb_run,) = (tmp_path / "runs" / "wandb").glob("offline-run-*")
+    assert list(wandb_run.glob("run-*.wandb"))
+    assert "prior: gaussian" in (run / "config.yaml").read_text()
+
+    # --ckpt_path resumes: epochs and steps continue from the checkpoint
+    result = run_train(["--model", "aae", "--trainer.max_epochs", "3", *TINY,
+                        "--ckpt_path", str(run / "checkpoints" / "last.ckpt")], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    (resumed,) = [r for r in (tmp_path / "runs" / "aegan").iterdir() if r != run]
+    state = torch.load(resumed / "checkpoints" / "last.ckpt", weights_only=False, map_location="cpu")
+    assert state["epoch"] == 2 and state["global_step"] == 3 * 5 * 3  # 3 epochs x 5 batches x 3 phases
+    assert [p.name for p in sorted((resumed / "media" / "latent").iterdir())] == ["epoch_0002.png"]
+
+
+def test_help_lists_the_models(monkeypatch, capsys):
+    code, out, _ = run_main(["--help"], monkeypatch, capsys)
+    assert code == 0
+    assert "models:" in out and "aae " in out
+
+
+def test_print_config_merges_the_model_config_and_dotted_overrides(monkeypatch, capsys):
+    code, out, _ = run_main(["--model", "aae", "--model.prior", "swiss_roll", "--model.conditional", "true",
+                             "--trainer.max_epochs", "20", "--data.name", "mnist5k", "--print_config"],
+                            monkeypatch, capsys)
+    assert code == 0
+    for line in ("class_path: aegan.models.AAE", "prior: swiss_roll", "conditional: true",
+                 "max_epochs: 20", "name: mnist5k", "class_path: aegan.callbacks.LatentScatterGIF"):
+        assert line in out
+
+
+def test_the_model_shortcut_becomes_a_leading_config(monkeypatch):
+    args = expand_arguments(["--trainer.max_epochs", "3", "--model", "aae", "--model.latent_dim", "4"])
+    assert args == ["fit", "--config", str(REPO / "configs" / "aae.yaml"), "--trainer.max_epochs", "3",
+                    "--model.latent_dim", "4"]
+    assert expand_arguments(["validate", "--model=aae"])[:3] == ["validate", "--config", str(REPO / "configs" / "aae.yaml")]
+    assert expand_arguments(["--model", "aegan.models.AAE"])[-2:] == ["--model", "aegan.models.AAE"]
+    assert expand_arguments([])[1:] == ["--config", str(REPO / "configs" / "aae.yaml")]  # the default model
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "nope"], "unknown model 'nope'; valid choices: aae"),
+    (["--model.prior", "nope"], "unknown prior 'nope'; valid choices: gaussian, mixture, swiss_roll, uniform"),
+    (["--data.name", "nope"], "unknown dataset 'nope'; valid choices: arrays, mnist, mnist5k, toy_grid, "
+                              "toy_ring, toy_swiss_roll"),
+    (["--data.name", "arrays", "--data.path", "missing.npz"], "data file not found: missing.npz"),
+    (["--data.name", "arrays", "--data.path", "{noxs}"], "has no array 'x' (it has: a); expected x uint8"),
+    (["--model.encoder", "vae"], "--model.encoder: Expected a typing.Literal['deterministic', 'gaussian']"),
+])
+def test_bad_input_exits_non_zero_with_one_line(args, message, monkeypatch, capsys, tmp_path):
+    np.savez(tmp_path / "noxs.npz", a=np.zeros(3))
+    args = [a.format(noxs=tmp_path / "noxs.npz") for a in args]
+    code, _, err = run_main(args, monkeypatch, capsys)
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0]
+    assert "Traceback" not in err

@@ -20,9 +20,8 @@ import netrc
 import os
 import re
 import sys
-from pathlib import Path
-
 from argparse import RawDescriptionHelpFormatter
+from pathlib import Path
 
 from jsonargparse import ArgumentError, DefaultHelpFormatter
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
@@ -103,9 +102,9 @@ class SaveRunConfig(SaveConfigCallback):
             return
         directory = run_dir(trainer)
         directory.mkdir(parents=True, exist_ok=True)
-        self.parser.save(self.config, directory / self.config_filename, skip_none=False,
+        self.parser.save(self.config, directory / self.config_filename, skip_unset=False,
                          overwrite=True, multifile=self.multifile)
-        text = self.parser.dump(self.config, skip_none=False)
+        text = self.parser.dump(self.config, skip_unset=False)
         for logger in trainer.loggers:
             logger.log_hyperparams({"cli_config": text})
         self.already_saved = True

@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 
 import torch
 from torch import Tensor
-from torch.distributions import MixtureSameFamily, Categorical, MultivariateNormal, Normal
+from torch.distributions import Categorical, MixtureSameFamily, MultivariateNormal, Normal
 
 from aegan.errors import ConfigError, unknown_choice
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
 from aegan.callbacks.media import FigureCallback
 
@@ -44,13 +45,14 @@ class LatentScatterGIF(FigureCallback):
         low, high = low - margin, high + margin
         outside = np.mean(((z < low) | (z > high)).any(1))
 
-        figure, axes = plt.subplots(figsize=(5, 5), dpi=100)
+        figure = Figure(figsize=(6, 5), dpi=100)
+        axes = figure.add_subplot()
         axes.scatter(prior[:, 0], prior[:, 1], s=2, color="0.82", label="p(z)", rasterized=True)
         labels = np.unique(y)
         many = labels.max(initial=0) >= 10
         for k in labels:
             chosen = y == k
-            colour = "black" if k < 0 else (plt.cm.viridis(k / labels.max()) if many else plt.cm.tab10(int(k)))
+            colour = "black" if k < 0 else (colormaps["viridis"](k / labels.max()) if many else colormaps["tab10"](int(k)))
             axes.scatter(z[chosen, 0], z[chosen, 1], s=3, color=colour,
                          label="no label" if k < 0 else str(k), rasterized=True)
         axes.set_xlim(low[0], high[0])
@@ -60,6 +62,6 @@ class LatentScatterGIF(FigureCallback):
         axes.set_title(f"q(z) over p(z), epoch {trainer.current_epoch}"
                        + (f"  ({outside:.0%} of codes off the plot)" if outside > 0 else ""), fontsize=9)
         if len(labels) <= 11:
-            axes.legend(loc="upper right", fontsize=6, markerscale=3, ncol=2, framealpha=0.8)
+            axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, markerscale=3, frameon=False)
         figure.tight_layout()
         return figure

@@ -13,15 +13,12 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 import imageio.v3 as iio
-import matplotlib
-
-matplotlib.use("Agg")  # files only: never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from lightning import Callback, LightningModule, Trainer  # noqa: E402
-from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger  # noqa: E402
-from torchvision.utils import make_grid  # noqa: E402
+import numpy as np
+import torch
+from lightning import Callback, LightningModule, Trainer
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+from matplotlib.figure import Figure
+from torchvision.utils import make_grid
 
 
 def run_dir(trainer: Trainer) -> Path:
@@ -53,8 +50,8 @@ class FigureCallback(Callback, ABC):
 
     @abstractmethod
     def draw(self, trainer: Trainer, module: LightningModule):
-        """This epoch's frame as a matplotlib figure, or None when the module lacks what the
-        figure needs."""
+        """This epoch's frame as a matplotlib ``Figure`` (made directly, not through pyplot,
+        so no GUI backend is touched), or None when the module lacks what the figure needs."""
 
     def folder(self, trainer: Trainer) -> Path:
         return run_dir(trainer) / "media" / self.name
@@ -75,7 +72,6 @@ class FigureCallback(Callback, ABC):
         folder.mkdir(parents=True, exist_ok=True)
         frame = folder / f"epoch_{trainer.current_epoch:04d}.png"
         figure.savefig(frame)
-        plt.close(figure)
         self.write_gif(trainer)
         log_image(trainer, f"media/{self.name}", frame)
 
@@ -113,7 +109,7 @@ def image_grid_figure(images: torch.Tensor, rows: int, title: str, scale: float 
     grid = make_grid(images.float().clamp(0, 1).cpu(), nrow=columns, padding=2, pad_value=1.0)
     height, width = grid.shape[1:]
     dpi = 100
-    figure = plt.figure(figsize=(scale * width / dpi, scale * height / dpi + 0.35), dpi=dpi)
+    figure = Figure(figsize=(scale * width / dpi, scale * height / dpi + 0.35), dpi=dpi)
     axes = figure.add_axes((0, 0, 1, scale * height / dpi / figure.get_figheight()))
     axes.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")  # make_grid gives RGB
     axes.axis("off")

@@ -20,14 +20,21 @@ the whole prior, as in the paper's semi-supervised use of this model.
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from aegan.errors import ConfigError, unknown_choice
-from aegan.losses import RECONSTRUCTION_LOSSES, accuracy, discriminator_loss, generator_loss, reconstruction_loss
+from aegan.losses import (
+    RECONSTRUCTION_LOSSES,
+    accuracy,
+    discriminator_loss,
+    generator_loss,
+    reconstruction_loss,
+)
 from aegan.models.base import AutoencodingModule, Losses
 from aegan.nets import ACTIVATIONS, mlp, mlp_decoder, mlp_encoder
 

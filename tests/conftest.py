@@ -36,3 +36,21 @@ def run_train(args: list[str], cwd: Path, timeout: int = 600, env: dict | None =
 @pytest.fixture
 def seeded():
     L.seed_everything(0, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def aae_checkpoint(tmp_path_factory) -> Path:
+    """A checkpoint of a tiny AAE trained for a few steps on the embedded digits."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from aegan.data import AeganDataModule
+    from aegan.models import AAE
+
+    folder = tmp_path_factory.mktemp("aae")
+    L.seed_everything(0, verbose=False)
+    data = AeganDataModule("mnist5k", batch_size=50)
+    model = AAE(data_shape=data.data_shape, num_classes=data.num_classes, hidden=(32,))
+    checkpoint = ModelCheckpoint(dirpath=folder, save_last=True)
+    tiny_trainer(max_epochs=1, limit_train_batches=5, limit_val_batches=2, enable_checkpointing=True,
+                 callbacks=[checkpoint]).fit(model, data)
+    return folder / "last.ckpt"

@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from aegan.data.arrays import Arrays
 from aegan.data.images import download_mnist, load_mnist, load_mnist5k, load_npz
-from aegan.data.toy import make_toy
+from aegan.data.toy import TOY_STD, make_toy, toy_modes
 from aegan.errors import ConfigError, unknown_choice
 
 # name -> (shape of one example, number of classes) where known without reading the data
@@ -123,10 +123,22 @@ class AeganDataModule(L.LightningDataModule):
         x, y = batch
         return to_float(x), y
 
+    def modes(self) -> tuple[torch.Tensor | None, float | None]:
+        """The centres and the standard deviation of a toy mixture's Gaussians (for mode
+        coverage), or (None, None) for other data."""
+        name = self.hparams.name
+        if name not in TOY_STD:
+            return None, None
+        return torch.as_tensor(toy_modes(name), dtype=torch.float32), TOY_STD[name]
+
     def examples(self, n: int, split: str = "val") -> tuple[torch.Tensor, torch.Tensor]:
-        """The first ``n`` examples of a split as float tensors: fixed inputs for figures."""
+        """The first ``n`` examples of a split (``train``, ``val``, or ``all`` for the whole data
+        set in its stored order) as float tensors: fixed inputs for figures and metrics."""
         if not self.splits:
             self.setup()
+        if split == "all":
+            arrays = self._load()
+            return to_float(torch.from_numpy(arrays.x[:n])), torch.from_numpy(arrays.y[:n])
         x, y = self.splits[split][:n]
         return to_float(x), y
 

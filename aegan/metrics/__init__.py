@@ -1,6 +1,10 @@
-"""Metrics: sample-set distances and latent matching (FID and friends join with their issue)."""
+"""Metrics with one protocol (see the README's "Metrics" section and ``suite.py``)."""
 
-from aegan.metrics.latent import LatentSlicedWasserstein
-from aegan.metrics.wasserstein import sliced_wasserstein
+from aegan.metrics.fid import FID
+from aegan.metrics.latent import LatentSlicedWasserstein, mmd, reconstruction_errors
+from aegan.metrics.modes import mode_coverage
+from aegan.metrics.suite import METRICS, evaluate
+from aegan.metrics.wasserstein import critic_distance, sliced_wasserstein
 
-__all__ = ["LatentSlicedWasserstein", "sliced_wasserstein"]
+__all__ = ["FID", "METRICS", "LatentSlicedWasserstein", "critic_distance", "evaluate", "mmd", "mode_coverage",
+           "reconstruction_errors", "sliced_wasserstein"]

@@ -22,7 +22,7 @@ encoder (:class:`AutoencodingModule`), ``encode(x)`` and ``reconstruct(x)``.
 from __future__ import annotations
 
 import math
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 
 import lightning as L
@@ -37,7 +37,7 @@ from aegan.priors import Prior, make_prior
 Losses = dict[str, Tensor]
 
 
-class GenerativeModule(L.LightningModule):
+class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
     """Base class: a prior, named optimizers, phases, and the sampling protocol.
 
     Args:
@@ -112,6 +112,11 @@ class GenerativeModule(L.LightningModule):
             self.manual_backward(out["loss"])
             optimizer.step()
         return {f"{name}/{k}": v.detach() for k, v in out.items()}
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # the class to rebuild, also for checkpoints written outside LightningCLI (which
+        # records it as hyper_parameters["_class_path"] only)
+        checkpoint["aegan_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
 
     def training_step(self, batch, batch_idx):
         x, y = batch

@@ -1,0 +1,110 @@
+"""One evaluation path for every model: the Evaluation callback and ``aegan.evaluate`` both call
+:func:`evaluate`, which uses only the model protocol (``sample``, ``posterior_sample`` or
+``encode``, ``reconstruct``, ``prior``).
+
+| metric   | needs                         | reports                                            |
+| -------- | ----------------------------- | -------------------------------------------------- |
+| `fid`    | images                        | `fid` (with `fid_samples`, `fid_real`)             |
+| `critic` | anything                      | `critic_neg_w`: minus an independent critic's W1   |
+| `latent` | an encoder                    | `latent_swd`, `latent_mmd` between q(z) and p(z)   |
+| `recon`  | an encoder                    | `recon_mse`, `recon_l1` on the real examples       |
+| `modes`  | 2-D toy mixtures (ring, grid) | `modes_covered`, `high_quality`, `reverse_kl`      |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from aegan.errors import ConfigError, unknown_choice
+from aegan.metrics.fid import FID
+from aegan.metrics.latent import mmd, reconstruction_errors
+from aegan.metrics.modes import mode_coverage
+from aegan.metrics.wasserstein import critic_distance, sliced_wasserstein
+
+METRICS = ("fid", "critic", "latent", "recon", "modes")
+
+
+def applicable(module, real: Tensor, modes: Tensor | None = None, inception: bool = False) -> dict[str, str | None]:
+    """For each metric, None when it applies to this module and data, else the reason why not.
+    The domain FID takes 28x28 grey digits; other images need the Inception weights."""
+    encoder = None if hasattr(module, "encode") else f"{type(module).__name__} has no encoder"
+    digits = tuple(real.shape[1:]) == (1, 28, 28)
+    return {
+        "fid": None if digits or (inception and real.dim() == 4) else
+        "FID needs 28x28 digits (domain features) or images and the Inception weights",
+        "critic": None,
+        "latent": encoder,
+        "recon": encoder,
+        "modes": None if modes is not None else "mode coverage needs a 2-D toy mixture (toy_ring, toy_grid)",
+    }
+
+
+def choose(metrics: Sequence[str] | str | None, module, real: Tensor, modes: Tensor | None = None,
+           default_skip: Sequence[str] = (), inception: bool = False) -> list[str]:
+    """Validate the requested metrics (a list or "fid,latent"); None means every metric that
+    applies except ``default_skip``."""
+    reasons = applicable(module, real, modes, inception)
+    if metrics is None:
+        return [m for m in METRICS if reasons[m] is None and m not in default_skip]
+    chosen = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
+    for m in chosen:
+        if m not in METRICS:
+            raise unknown_choice("metric", m, METRICS)
+        if reasons[m]:
+            raise ConfigError(f"metric {m!r} does not apply here: {reasons[m]}")
+    return chosen
+
+
+def batched(fn, x: Tensor | int, batch_size: int, device) -> Tensor:
+    """``fn`` over ``x`` (a tensor, or a count of samples to draw) in batches, gathered on the CPU."""
+    if isinstance(x, int):
+        sizes = [min(batch_size, x - i) for i in range(0, x, batch_size)]
+        return torch.cat([fn(n).cpu() for n in sizes])
+    return torch.cat([fn(b.to(device)).cpu() for b in x.split(batch_size)])
+
+
+@torch.no_grad()
+def generate(module, n: int, batch_size: int = 500) -> Tensor:
+    return batched(module.sample, n, batch_size, module.device).float()
+
+
+def evaluate(module, real: Tensor, metrics: Sequence[str], *, samples: int | None = None,
+             fid: FID | None = None, modes: Tensor | None = None, mode_std: float | None = None,
+             critic_steps: int = 2000, batch_size: int = 500, seed: int = 0) -> dict[str, float]:
+    """Score ``module`` against held-out ``real`` examples (floats, as the model sees them).
+
+    ``samples`` generated examples (default: as many as ``real``) are compared with ``real``; a
+    prepared :class:`FID` keeps its real statistics between calls. The module is put in eval
+    mode for the duration and restored after.
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        n = samples or len(real)
+        torch.manual_seed(seed)
+        fake = generate(module, n, batch_size) if {"fid", "critic", "modes"} & set(metrics) else None
+        results: dict[str, float] = {}
+        if "fid" in metrics:
+            fid = fid or FID(real, device=module.device)
+            results.update(fid=fid(fake), fid_samples=n, fid_real=fid.real_count)
+        if "critic" in metrics:
+            results["critic_neg_w"] = -critic_distance(real, fake, steps=critic_steps, seed=seed, device=module.device)
+        if "latent" in metrics or "recon" in metrics:
+            with torch.no_grad():
+                encode = getattr(module, "posterior_sample", module.encode)
+                z = batched(encode, real, batch_size, module.device).float()
+                if "latent" in metrics:
+                    generator = torch.Generator().manual_seed(seed)
+                    prior = module.prior.sample(len(z), generator=generator)
+                    results["latent_swd"] = sliced_wasserstein(z, prior, generator=generator).item()
+                    results["latent_mmd"] = mmd(z, prior).item()
+                if "recon" in metrics:
+                    results.update(reconstruction_errors(real, batched(module.reconstruct, real, batch_size, module.device)))
+        if "modes" in metrics:
+            results.update(mode_coverage(fake, modes, mode_std))
+        return results
+    finally:
+        module.train(was_training)

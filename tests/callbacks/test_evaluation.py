@@ -1,0 +1,35 @@
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from aegan.callbacks import Evaluation
+from aegan.data import AeganDataModule
+from aegan.models import AAE
+from tests.conftest import tiny_trainer
+
+
+def test_metrics_are_logged_and_a_checkpoint_can_monitor_them(tmp_path, seeded):
+    data = AeganDataModule("mnist5k", batch_size=50)
+    model = AAE(hidden=(32,))
+    best = ModelCheckpoint(dirpath=tmp_path, monitor="eval/fid", mode="min", filename="best-fid")
+    trainer = tiny_trainer(max_epochs=2, limit_train_batches=3, limit_val_batches=1, enable_checkpointing=True,
+                           callbacks=[Evaluation(real=300, samples=300), best])
+    trainer.fit(model, data)
+    metrics = trainer.callback_metrics
+    for key in ("eval/fid", "eval/latent_swd", "eval/latent_mmd", "eval/recon_mse", "eval/recon_l1"):
+        assert key in metrics
+    assert "eval/critic_neg_w" not in metrics  # the critic is off unless asked for
+    assert best.best_model_path.endswith("best-fid.ckpt") and float(best.best_model_score) > 0
+
+
+def test_toy_mixtures_get_mode_coverage_and_the_schedule_is_kept(seeded, monkeypatch):
+    calls = []
+    original = Evaluation.compute
+    monkeypatch.setattr(Evaluation, "compute", lambda self, t, m: calls.append(t.current_epoch) or original(self, t, m))
+    data = AeganDataModule("toy_grid", toy_size=1000, batch_size=100)
+    model = AAE(data_shape=(2,), num_classes=25, hidden=(16,))
+    trainer = tiny_trainer(max_epochs=3, limit_train_batches=2,
+                           callbacks=[Evaluation(every_n_epochs=2, metrics=["modes", "critic"], critic_steps=20)])
+    trainer.fit(model, data)
+    assert calls == [0, 2]
+    assert set(trainer.callback_metrics) >= {"eval/modes_covered", "eval/high_quality", "eval/reverse_kl",
+                                             "eval/critic_neg_w"}
+    assert "eval/fid" not in trainer.callback_metrics

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from aegan.data.arrays import Arrays
 from aegan.data.images import download_mnist, load_mnist, load_mnist5k, load_npz
+from aegan.data.resident import DeviceBatches
 from aegan.data.toy import TOY_STD, make_toy, toy_modes
 from aegan.errors import ConfigError, unknown_choice
 
@@ -43,11 +44,15 @@ class AeganDataModule(L.LightningDataModule):
         seed: seed of the split (and of the toy data).
         num_workers: DataLoader worker processes (in-memory data rarely needs any).
         toy_size: number of points drawn for the toy sets.
+        resident: keep the whole data set on the accelerator and draw batches there
+            (:class:`~aegan.data.resident.DeviceBatches`) instead of through a DataLoader.
+            ``None`` (default): on when training on a GPU and the data takes under a quarter
+            of the free GPU memory; ``false`` turns it off, ``true`` forces it (also on CPU).
     """
 
     def __init__(self, name: str = "mnist", path: str | None = None, root: str = "data",
                  batch_size: int = 100, val_fraction: float = 0.1, seed: int = 0,
-                 num_workers: int = 0, toy_size: int = 20000):
+                 num_workers: int = 0, toy_size: int = 20000, resident: bool | None = None):
         super().__init__()
         if name not in DATASETS:
             raise unknown_choice("dataset", name, DATASETS)
@@ -56,6 +61,7 @@ class AeganDataModule(L.LightningDataModule):
         self.save_hyperparameters()
         self._arrays: Arrays | None = None
         self.splits: dict[str, TensorDataset] = {}
+        self.resident_device: torch.device | None = None  # set by setup() when resident
         if name == "arrays":
             self._load()  # read now, so that a bad file is reported before training starts
 
@@ -105,10 +111,28 @@ class AeganDataModule(L.LightningDataModule):
         if len(x) - n_val < self.hparams.batch_size:
             raise ConfigError(f"{len(x) - n_val} training examples are fewer than one batch of "
                               f"{self.hparams.batch_size}; lower --data.batch_size")
+        self.resident_device = self._resident_device(x.nbytes + y.nbytes)
+        if self.resident_device is not None:
+            x, y = x.to(self.resident_device), y.to(self.resident_device)
+            rank_zero_info(f"data: resident on {self.resident_device} ({(x.nbytes + y.nbytes) / 1e6:.0f} MB)")
         self.splits = {"val": TensorDataset(x[order[:n_val]], y[order[:n_val]]),
                        "train": TensorDataset(x[order[n_val:]], y[order[n_val:]])}
 
-    def _loader(self, split: str, train: bool) -> DataLoader:
+    def _resident_device(self, nbytes: int) -> torch.device | None:
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        wanted = self.hparams.resident
+        if wanted is None and device.type == "cuda":
+            wanted = nbytes < torch.cuda.mem_get_info(device)[0] / 4
+        return device if wanted else None
+
+    def _loader(self, split: str, train: bool):
+        if self.resident_device is not None:
+            trainer = self.trainer
+            return DeviceBatches(*self.splits[split].tensors, self.hparams.batch_size, shuffle=train,
+                                 drop_last=train, seed=self.hparams.seed,
+                                 rank=trainer.global_rank if trainer else 0,
+                                 world_size=trainer.world_size if trainer else 1,
+                                 epoch=lambda: trainer.current_epoch if trainer else 0)
         workers = self.hparams.num_workers
         return DataLoader(self.splits[split], batch_size=self.hparams.batch_size, shuffle=train,
                           drop_last=train, num_workers=workers, persistent_workers=workers > 0)
@@ -140,7 +164,7 @@ class AeganDataModule(L.LightningDataModule):
             arrays = self._load()
             return to_float(torch.from_numpy(arrays.x[:n])), torch.from_numpy(arrays.y[:n])
         x, y = self.splits[split][:n]
-        return to_float(x), y
+        return to_float(x.cpu()), y.cpu()
 
 
 def to_float(x: torch.Tensor) -> torch.Tensor:

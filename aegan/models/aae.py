@@ -57,6 +57,7 @@ class AAE(AutoencodingModule):
         betas: Adam's betas for all three optimizers.
         gen_steps, disc_steps: repetitions of the generator / discriminator phase per batch.
         pretrain_epochs: epochs of reconstruction alone before the regularisation starts.
+        compile: ``none``, ``compile`` or ``graph`` (see :class:`~aegan.models.base.GenerativeModule`).
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10,
@@ -67,8 +68,9 @@ class AAE(AutoencodingModule):
                  conditional: bool = False, recon_loss: str | None = None,
                  lr_ae: float = 1e-3, lr_gen: float = 1e-3, lr_disc: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999),
-                 gen_steps: int = 1, disc_steps: int = 1, pretrain_epochs: int = 0):
-        super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas)
+                 gen_steps: int = 1, disc_steps: int = 1, pretrain_epochs: int = 0,
+                 compile: Literal["none", "compile", "graph"] = "none"):
+        super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
         self.save_hyperparameters()
         if activation not in ACTIVATIONS:
             raise unknown_choice("activation", activation, ACTIVATIONS)
@@ -137,6 +139,9 @@ class AAE(AutoencodingModule):
             "disc": (self.discriminator.parameters(), self.hparams.lr_disc),
             "gen": (self.encoder.parameters(), self.hparams.lr_gen),
         }
+
+    def graph_key(self):
+        return (self.current_epoch < self.hparams.pretrain_epochs,)
 
     def train_step(self, x: Tensor, y: Tensor) -> Losses:
         out = self.phase("ae", lambda: self.reconstruction_terms(x))

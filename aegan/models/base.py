@@ -30,11 +30,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from aegan.errors import ConfigError
+from lightning.pytorch.utilities import rank_zero_warn
+from torchmetrics import Metric
+
+from aegan.errors import ConfigError, unknown_choice
 from aegan.metrics.latent import LatentSlicedWasserstein
+from aegan.models.capture import CapturedStep
 from aegan.priors import Prior, make_prior
 
 Losses = dict[str, Tensor]
+COMPILE_MODES = ("none", "compile", "graph")
 
 
 class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
@@ -48,11 +53,23 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         prior: name of p(z), see :data:`aegan.priors.PRIORS`.
         prior_args: the prior's shape parameters, e.g. ``{"std": 2.0}``.
         betas: Adam's betas for every optimizer.
+        compile: how the training step runs: ``none`` (eager), ``compile`` (each network
+            through ``torch.compile``) or ``graph`` (the whole step captured once as a CUDA
+            graph and replayed, see :mod:`aegan.models.capture`; CUDA only).
     """
 
+    #: False for a model whose step cannot be captured as a CUDA graph (its file says why);
+    #: ``compile="graph"`` then runs eagerly with a warning.
+    capturable = True
+
     def __init__(self, data_shape: Sequence[int], num_classes: int, latent_dim: int,
-                 prior: str, prior_args: dict | None, betas: tuple[float, float]):
+                 prior: str, prior_args: dict | None, betas: tuple[float, float], compile: str = "none"):
         super().__init__()
+        if compile not in COMPILE_MODES:
+            raise unknown_choice("compile mode", compile, COMPILE_MODES)
+        self.compile_mode = compile
+        self._captured: CapturedStep | None = None
+        self._raw_steps: list[str] | None = None  # set while a CUDA graph is being captured
         self.automatic_optimization = False
         self.data_shape = tuple(int(s) for s in data_shape)
         if len(self.data_shape) not in (1, 3):
@@ -95,23 +112,76 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
     def train_step(self, x: Tensor, y: Tensor) -> Losses:
         """One optimisation step over all phases; returns detached losses and statistics."""
 
+    def graph_key(self) -> tuple:
+        """The host-side state that changes what ``train_step`` does (one CUDA graph each)."""
+        return ()
+
+    def networks(self) -> list[nn.Module]:
+        """The trained networks (every child module but the prior and the metrics)."""
+        return [m for m in self.children() if not isinstance(m, (Prior, Metric))]
+
+    def setup(self, stage: str) -> None:
+        if stage != "fit":
+            return
+        if self.compile_mode == "graph":
+            reason = self._why_not_capturable()
+            if reason:
+                rank_zero_warn(f"--model.compile graph: {reason}; running the step eagerly")
+            else:
+                self._captured = CapturedStep(self)
+        elif self.compile_mode == "compile":
+            for network in self.networks():
+                network.compile()  # in place: the state-dict keys stay the same
+
+    def _why_not_capturable(self) -> str | None:
+        trainer = self.trainer
+        if not type(self).capturable:
+            return f"{type(self).__name__} cannot be captured (see its file)"
+        if trainer.strategy.root_device.type != "cuda":
+            return "CUDA graphs need a CUDA device"
+        if trainer.world_size > 1:
+            return "capture under several processes is not supported yet"
+        if getattr(trainer.precision_plugin, "scaler", None) is not None:
+            return "16-bit mixed precision scales the loss with a GradScaler; use bf16-mixed"
+        return None
+
     def configure_optimizers(self):
         groups = self.optimizer_groups()
         self._optimizer_index = {name: i for i, name in enumerate(groups)}
-        return [torch.optim.Adam(list(params), lr=lr, betas=self.betas) for params, lr in groups.values()]
+        on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+        # fused Adam on the GPU in every mode: one kernel per step, and eager and captured
+        # runs do the same arithmetic; capturable keeps its step count on the device
+        extra = {"fused": True, "capturable": self.compile_mode == "graph"} if on_gpu else {}
+        return [torch.optim.Adam(list(params), lr=lr, betas=self.betas, **extra) for params, lr in groups.values()]
+
+    def _optimizer(self, name: str):
+        optimizers = self.optimizers()
+        return optimizers[self._optimizer_index[name]] if isinstance(optimizers, list) else optimizers
 
     def phase(self, name: str, terms: Callable[[], Losses]) -> Losses:
         """Run one phase: compute ``terms()`` with only optimizer ``name``'s parameters
         trainable, step on ``terms()["loss"]``, and return the terms detached, keyed
         ``"{name}/{term}"``."""
-        optimizers = self.optimizers()
-        optimizer = optimizers[self._optimizer_index[name]] if isinstance(optimizers, list) else optimizers
+        optimizer = self._optimizer(name)
         with self.toggled_optimizer(optimizer):
             out = terms()
-            optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(out["loss"])
-            optimizer.step()
+            if self._raw_steps is None:
+                optimizer.zero_grad(set_to_none=True)
+                self.manual_backward(out["loss"])
+                optimizer.step()
+            else:  # being captured as a CUDA graph: the raw optimizer, no Python hooks
+                optimizer.optimizer.zero_grad(set_to_none=True)
+                out["loss"].backward()
+                optimizer.optimizer.step()
+                self._raw_steps.append(name)
         return {f"{name}/{k}": v.detach() for k, v in out.items()}
+
+    def count_optimizer_step(self, name: str) -> None:
+        """Advance Lightning's optimizer-step counter (``global_step``) for a step taken inside
+        a replayed CUDA graph: the two hooks ``LightningOptimizer.step`` calls around a step."""
+        optimizer = self._optimizer(name)
+        optimizer._on_before_step()
+        optimizer._on_after_step()
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # the class to rebuild, also for checkpoints written outside LightningCLI (which
@@ -120,7 +190,8 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
 
     def training_step(self, batch, batch_idx):
         x, y = batch
-        losses = self.train_step(x, y)
+        losses = self._captured(x, y) if self._captured is not None else self.train_step(x, y)
+        # tensors stay on the device: Lightning reads them every log_every_n_steps, not every step
         self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=True, on_epoch=True)
 
 

@@ -1,0 +1,195 @@
+"""Training throughput of each model, five ways, in one process:
+
+  (a) eager     a plain eager PyTorch loop written here, with the same networks, phases,
+                optimizers and batch as aegan (the style of the peer codebases)
+  (b) graph*    the same plain step captured once as a CUDA graph and replayed: the
+                speed-of-light reference (CUDA only)
+  (c) aegan     aegan through the Lightning Trainer with default settings
+  (d) aegan+graph   ``--model.compile graph`` (CUDA only)
+  (e) aegan+compile ``--model.compile compile``
+
+Every variant sees an MNIST-sized set (60,000 images of 28x28; random pixels unless --data
+names an .npz, since speed does not depend on the pixels) held on the device, batch 100, and is
+timed over whole epochs after a warm-up epoch (torch.compile and graph capture happen there),
+with the device synchronised at the clock reads. Prints a table with the ratios to (a) and (b)
+and writes JSON::
+
+    python benchmarks/throughput.py --out benchmarks/results/throughput.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aegan.data import AeganDataModule  # noqa: E402
+from aegan.losses import discriminator_loss, generator_loss  # noqa: E402
+from aegan.models import AAE  # noqa: E402
+from aegan.nets import mlp, mlp_decoder, mlp_encoder  # noqa: E402
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+# --- plain PyTorch loops, one per model ------------------------------------------------------------
+
+class PlainAAE:
+    """The AAE recipe as a peer would write it: three MLPs, three Adam optimizers, three phases."""
+
+    def __init__(self, device, capturable=False):
+        self.encoder = mlp_encoder((1, 28, 28), (1000, 1000), 2).to(device)
+        self.decoder = mlp_decoder(2, (1000, 1000), (1, 28, 28)).to(device)
+        self.discriminator = mlp(2, (1000, 1000), 1).to(device)
+        extra = {"fused": True, "capturable": capturable} if device.type == "cuda" else {}
+        adam = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), **extra)  # noqa: E731
+        self.opt_ae = adam([*self.encoder.parameters(), *self.decoder.parameters()], 1e-3)
+        self.opt_d = adam(self.discriminator.parameters(), 2e-4)
+        self.opt_g = adam(self.encoder.parameters(), 1e-3)
+
+    def step(self, x):
+        recon = F.binary_cross_entropy_with_logits(self.decoder(self.encoder(x)), x)
+        self.opt_ae.zero_grad(set_to_none=True)
+        recon.backward()
+        self.opt_ae.step()
+        z_fake = self.encoder(x).detach()
+        z_real = torch.randn_like(z_fake)
+        d_loss = discriminator_loss(self.discriminator(z_real), self.discriminator(z_fake))
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        g_loss = generator_loss(self.discriminator(self.encoder(x)))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        return recon.detach(), d_loss.detach(), g_loss.detach()
+
+
+PLAIN = {"aae": PlainAAE}
+AEGAN = {"aae": lambda compile: AAE(compile=compile)}
+
+
+def plain_epochs(model_name, x, batch, epochs, device, graph):
+    """Epoch times of the plain loop; the first epoch is warm-up."""
+    model = PLAIN[model_name](device, capturable=graph)
+    steps = len(x) // batch
+    static_x = x[:batch].float().div(255)
+    run = lambda: model.step(static_x)  # noqa: E731
+    if graph:
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                model.step(static_x)
+        torch.cuda.current_stream().wait_stream(side)
+        captured = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(captured):
+            model.step(static_x)
+        run = captured.replay
+    times = []
+    for _ in range(epochs + 1):
+        order = torch.randperm(len(x), device=device)
+        sync(device)
+        start = time.perf_counter()
+        for b in range(steps):
+            static_x.copy_(x[order[b * batch:(b + 1) * batch]].float().div_(255))
+            run()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return times[1:], steps
+
+
+class EpochTimer(L.Callback):
+    def __init__(self):
+        self.times, self.start = [], 0.0
+
+    def on_train_epoch_start(self, trainer, module):
+        sync(module.device)
+        self.start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, module):
+        sync(module.device)
+        self.times.append(time.perf_counter() - self.start)
+
+
+def aegan_epochs(model_name, data_path, batch, epochs, device, compile):
+    timer = EpochTimer()
+    trainer = L.Trainer(accelerator=device.type, devices=1, max_epochs=epochs + 1, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                        limit_val_batches=0, callbacks=[timer])
+    data = AeganDataModule("arrays", path=data_path, batch_size=batch, val_fraction=1 / 61)
+    trainer.fit(AEGAN[model_name](compile), data)
+    return timer.times[1:], trainer.num_training_batches
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default=",".join(PLAIN), help=f"comma-separated, from {', '.join(PLAIN)}")
+    parser.add_argument("--data", help="an .npz with x (N, 28, 28) uint8 (default: 61,000 random images)")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per variant (after one warm-up)")
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--out", default="benchmarks/results/throughput.json")
+    args = parser.parse_args(argv)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as folder:
+        path = args.data
+        if path is None:  # 60,000 training images after the data module's validation split
+            path = str(Path(folder) / "random.npz")
+            np.savez(path, x=np.random.default_rng(0).integers(0, 256, (61000, 28, 28), dtype=np.uint8))
+        with np.load(path) as archive:
+            x = torch.from_numpy(archive["x"][:60000]).reshape(-1, 1, 28, 28).to(device)
+        rows = []
+        for name in args.models.split(","):
+            variants = {"(a) eager": lambda: plain_epochs(name, x, args.batch, args.epochs, device, graph=False)}
+            if device.type == "cuda":
+                variants["(b) graph*"] = lambda: plain_epochs(name, x, args.batch, args.epochs, device, graph=True)
+            variants["(c) aegan"] = lambda: aegan_epochs(name, path, args.batch, args.epochs, device, "none")
+            if device.type == "cuda":
+                variants["(d) aegan+graph"] = lambda: aegan_epochs(name, path, args.batch, args.epochs, device, "graph")
+            variants["(e) aegan+compile"] = lambda: aegan_epochs(name, path, args.batch, args.epochs, device, "compile")
+            for variant, run in variants.items():
+                L.seed_everything(0, verbose=False)
+                times, steps = run()
+                epoch = float(np.median(times))
+                rows.append({"model": name, "variant": variant, "steps_per_epoch": steps, "epoch_s": epoch,
+                             "steps_per_s": steps / epoch})
+                print(f"{name} {variant}: {steps / epoch:.0f} steps/s", flush=True)
+    for row in rows:
+        same = [r for r in rows if r["model"] == row["model"]]
+        for ref, key in (("(a) eager", "vs_eager"), ("(b) graph*", "vs_graph")):
+            base = next((r for r in same if r["variant"] == ref), None)
+            row[key] = row["steps_per_s"] / base["steps_per_s"] if base else None
+    name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
+    report = {"device": name, "torch": torch.__version__, "batch": args.batch, "epochs_timed": args.epochs,
+              "rows": rows}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(f"\ndevice: {name}, torch {torch.__version__}, batch {args.batch}, median of {args.epochs} epochs\n")
+    print(table(rows))
+    print(f"\nwritten to {args.out}")
+
+
+def table(rows) -> str:
+    fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
+    lines = ["| model | variant | steps/s | epoch (s) | vs (a) | vs (b) |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {r['model']} | {r['variant']} | {r['steps_per_s']:.0f} | {r['epoch_s']:.2f} | "
+              f"{fmt(r['vs_eager'])} | {fmt(r['vs_graph'])} |" for r in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -25,11 +25,13 @@ from pathlib import Path
 
 from jsonargparse import ArgumentError, DefaultHelpFormatter
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from aegan.callbacks.media import run_dir
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError, unknown_choice
 from aegan.models.base import GenerativeModule
+from aegan.models.guard import NonFiniteLossError
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 DEFAULTS = CONFIG_DIR / "defaults.yaml"
@@ -140,6 +142,13 @@ def main(argv: list[str] | None = None) -> None:
             save_config_callback=SaveRunConfig, auto_configure_optimizers=False,
             parser_kwargs={**common, **{name: per_subcommand for name in SUBCOMMANDS}},
         )
+    except SIGTERMException:
+        print("stopped by SIGTERM; the checkpoint written on the way out resumes the run "
+              "(--ckpt_path .../checkpoints/last.ckpt)", file=sys.stderr)
+        sys.exit(143)  # 128 + SIGTERM, as if the signal had ended the process
+    except NonFiniteLossError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
     except (ArgumentError, ValueError) as error:
         message = user_error_message(error)
         if message is None:

@@ -13,6 +13,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# tiny networks and few batches for command-line runs
+TINY_CLI = ["--model.hidden", "[32]", "--data.name", "mnist5k", "--trainer.limit_train_batches", "5",
+            "--trainer.limit_val_batches", "2", "--trainer.enable_progress_bar", "false"]
+
 # Lightning's own deprecation chatter is not ours to fix
 warnings.filterwarnings("ignore", message=".*treespec.*")
 
@@ -28,7 +32,7 @@ def run_train(args: list[str], cwd: Path, timeout: int = 600, env: dict | None =
     """``python train.py ARGS`` in ``cwd`` as a user would run it, with no W&B credentials and
     nothing on stdin (a prompt would fail the test instead of hanging)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
-    clean.update(HOME=str(cwd), PYTHONUNBUFFERED="1", **(env or {}))
+    clean.update(HOME=str(cwd), PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO), **(env or {}))
     return subprocess.run([sys.executable, str(REPO / "train.py"), *args], cwd=cwd, env=clean,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
 

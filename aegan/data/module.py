@@ -5,7 +5,7 @@ from __future__ import annotations
 import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from aegan.data.arrays import Arrays
 from aegan.data.images import download_mnist, load_mnist, load_mnist5k, load_npz
@@ -126,16 +126,21 @@ class AeganDataModule(L.LightningDataModule):
         return device if wanted else None
 
     def _loader(self, split: str, train: bool):
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
         if self.resident_device is not None:
-            trainer = self.trainer
             return DeviceBatches(*self.splits[split].tensors, self.hparams.batch_size, shuffle=train,
-                                 drop_last=train, seed=self.hparams.seed,
-                                 rank=trainer.global_rank if trainer else 0,
-                                 world_size=trainer.world_size if trainer else 1,
+                                 drop_last=train, seed=self.hparams.seed, rank=rank, world_size=world,
                                  epoch=lambda: trainer.current_epoch if trainer else 0)
+        # the training order depends only on (seed, epoch) and the rank's shard, and the loader
+        # draws its worker seed from its own generator, not from the global random state: a
+        # resumed run sees the batches and the random numbers the original run saw
+        sampler = DistributedSampler(self.splits[split], num_replicas=world, rank=rank, shuffle=True,
+                                     seed=self.hparams.seed) if train else None
         workers = self.hparams.num_workers
-        return DataLoader(self.splits[split], batch_size=self.hparams.batch_size, shuffle=train,
-                          drop_last=train, num_workers=workers, persistent_workers=workers > 0)
+        return DataLoader(self.splits[split], batch_size=self.hparams.batch_size, sampler=sampler,
+                          drop_last=train, num_workers=workers, persistent_workers=workers > 0,
+                          generator=torch.Generator().manual_seed(self.hparams.seed))
 
     def train_dataloader(self):
         return self._loader("train", train=True)

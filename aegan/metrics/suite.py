@@ -78,33 +78,41 @@ def evaluate(module, real: Tensor, metrics: Sequence[str], *, samples: int | Non
 
     ``samples`` generated examples (default: as many as ``real``) are compared with ``real``; a
     prepared :class:`FID` keeps its real statistics between calls. The module is put in eval
-    mode for the duration and restored after.
+    mode for the duration and restored after, and the global random state is left as it was,
+    so training that evaluates every epoch draws the same numbers as training that does not.
     """
     was_training = module.training
     module.eval()
+    devices = [module.device] if module.device.type == "cuda" else []
     try:
-        n = samples or len(real)
-        torch.manual_seed(seed)
-        fake = generate(module, n, batch_size) if {"fid", "critic", "modes"} & set(metrics) else None
-        results: dict[str, float] = {}
-        if "fid" in metrics:
-            fid = fid or FID(real, device=module.device)
-            results.update(fid=fid(fake), fid_samples=n, fid_real=fid.real_count)
-        if "critic" in metrics:
-            results["critic_neg_w"] = -critic_distance(real, fake, steps=critic_steps, seed=seed, device=module.device)
-        if "latent" in metrics or "recon" in metrics:
-            with torch.no_grad():
-                encode = getattr(module, "posterior_sample", module.encode)
-                z = batched(encode, real, batch_size, module.device).float()
-                if "latent" in metrics:
-                    generator = torch.Generator().manual_seed(seed)
-                    prior = module.prior.sample(len(z), generator=generator)
-                    results["latent_swd"] = sliced_wasserstein(z, prior, generator=generator).item()
-                    results["latent_mmd"] = mmd(z, prior).item()
-                if "recon" in metrics:
-                    results.update(reconstruction_errors(real, batched(module.reconstruct, real, batch_size, module.device)))
-        if "modes" in metrics:
-            results.update(mode_coverage(fake, modes, mode_std))
-        return results
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            return _scores(module, real, metrics, samples or len(real), fid, modes, mode_std, critic_steps,
+                           batch_size, seed)
     finally:
         module.train(was_training)
+
+
+def _scores(module, real, metrics, n, fid, modes, mode_std, critic_steps, batch_size, seed) -> dict[str, float]:
+    fake = generate(module, n, batch_size) if {"fid", "critic", "modes"} & set(metrics) else None
+    results: dict[str, float] = {}
+    if "fid" in metrics:
+        fid = fid or FID(real, device=module.device)
+        results.update(fid=fid(fake), fid_samples=n, fid_real=fid.real_count)
+    if "critic" in metrics:
+        results["critic_neg_w"] = -critic_distance(real, fake, steps=critic_steps, seed=seed, device=module.device)
+    if "latent" in metrics or "recon" in metrics:
+        with torch.no_grad():
+            encode = getattr(module, "posterior_sample", module.encode)
+            z = batched(encode, real, batch_size, module.device).float()
+            if "latent" in metrics:
+                generator = torch.Generator().manual_seed(seed)
+                prior = module.prior.sample(len(z), generator=generator)
+                results["latent_swd"] = sliced_wasserstein(z, prior, generator=generator).item()
+                results["latent_mmd"] = mmd(z, prior).item()
+            if "recon" in metrics:
+                reconstructions = batched(module.reconstruct, real, batch_size, module.device)
+                results.update(reconstruction_errors(real, reconstructions))
+    if "modes" in metrics:
+        results.update(mode_coverage(fake, modes, mode_std))
+    return results

@@ -123,9 +123,12 @@ class AAE(AutoencodingModule):
         raw = self.decoder(self.posterior_sample(x))
         return {"loss": reconstruction_loss(self.recon_loss, raw, x, logits=self.is_image)}
 
+    def prior_sample(self, x: Tensor, y: Tensor) -> Tensor:
+        """The prior draws that the discriminator sees as real for this batch."""
+        return self.prior.sample(len(x), y if self.conditional else None, device=x.device)
+
     def discriminator_terms(self, x: Tensor, y: Tensor) -> Losses:
-        z_prior = self.prior.sample(len(x), y if self.conditional else None, device=x.device)
-        real = self.discriminate(z_prior, y)
+        real = self.discriminate(self.prior_sample(x, y), y)
         fake = self.discriminate(self.posterior_sample(x), y)
         acc_real, acc_fake = accuracy(real, fake)
         return {"loss": discriminator_loss(real, fake), "acc_real": acc_real, "acc_fake": acc_fake}

@@ -14,6 +14,12 @@ Each phase names its optimizer and touches only that optimizer's parameters:
 reaches, say, the discriminator during a generator step. The step returns detached tensors and
 never calls ``.item()``, so it does not wait on the device.
 
+Under DDP each phase averages its own optimizer's gradients across processes before stepping
+(DDP's reducer, built for one backward pass per forward, is kept out of the way with
+``no_sync``), so several backward passes per batch and networks idle in a phase are fine. Every
+epoch starts from a random state derived from (seed, epoch, rank), which is what makes a resumed
+run repeat the original exactly. A non-finite loss stops training (see :mod:`aegan.models.guard`).
+
 Callbacks and metrics use only the protocol, and test capabilities with ``hasattr``:
 ``latent_dim``, ``prior``, ``sample(n, labels)``, ``decode(z)``, and, for methods with an
 encoder (:class:`AutoencodingModule`), ``encode(x)`` and ``reconstruct(x)``.
@@ -22,20 +28,23 @@ encoder (:class:`AutoencodingModule`), ``encode(x)`` and ``reconstruct(x)``.
 from __future__ import annotations
 
 import math
+import os
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 
 import lightning as L
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-
 from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 from torchmetrics import Metric
 
 from aegan.errors import ConfigError, unknown_choice
 from aegan.metrics.latent import LatentSlicedWasserstein
 from aegan.models.capture import CapturedStep
+from aegan.models.guard import NonFiniteGuard
 from aegan.priors import Prior, make_prior
 
 Losses = dict[str, Tensor]
@@ -70,6 +79,7 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         self.compile_mode = compile
         self._captured: CapturedStep | None = None
         self._raw_steps: list[str] | None = None  # set while a CUDA graph is being captured
+        self.guard = NonFiniteGuard()
         self.automatic_optimization = False
         self.data_shape = tuple(int(s) for s in data_shape)
         if len(self.data_shape) not in (1, 3):
@@ -118,7 +128,7 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
 
     def networks(self) -> list[nn.Module]:
         """The trained networks (every child module but the prior and the metrics)."""
-        return [m for m in self.children() if not isinstance(m, (Prior, Metric))]
+        return [m for m in self.children() if not isinstance(m, (Prior, Metric, NonFiniteGuard))]
 
     def setup(self, stage: str) -> None:
         if stage != "fit":
@@ -128,7 +138,7 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
             if reason:
                 rank_zero_warn(f"--model.compile graph: {reason}; running the step eagerly")
             else:
-                self._captured = CapturedStep(self)
+                self._captured = CapturedStep(self, self._step)
         elif self.compile_mode == "compile":
             for network in self.networks():
                 network.compile()  # in place: the state-dict keys stay the same
@@ -165,9 +175,12 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         optimizer = self._optimizer(name)
         with self.toggled_optimizer(optimizer):
             out = terms()
+            self.guard.record(name, out["loss"])
             if self._raw_steps is None:
                 optimizer.zero_grad(set_to_none=True)
-                self.manual_backward(out["loss"])
+                with self._ddp_reducer_off():
+                    self.manual_backward(out["loss"])
+                self._average_gradients(optimizer)
                 optimizer.step()
             else:  # being captured as a CUDA graph: the raw optimizer, no Python hooks
                 optimizer.optimizer.zero_grad(set_to_none=True)
@@ -175,6 +188,20 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
                 optimizer.optimizer.step()
                 self._raw_steps.append(name)
         return {f"{name}/{k}": v.detach() for k, v in out.items()}
+
+    def _ddp_reducer_off(self):
+        model = self.trainer.strategy.model
+        return model.no_sync() if isinstance(model, DistributedDataParallel) else nullcontext()
+
+    def _average_gradients(self, optimizer) -> None:
+        """Average this optimizer's gradients over all processes (one all-reduce)."""
+        if self.trainer.world_size == 1:
+            return
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
+        flat = self.trainer.strategy.reduce(torch.cat([g.reshape(-1) for g in grads]), reduce_op="mean")
+        for p, g in zip(params, flat.split([p.numel() for p in params])):
+            p.grad = g.view_as(p)
 
     def count_optimizer_step(self, name: str) -> None:
         """Advance Lightning's optimizer-step counter (``global_step``) for a step taken inside
@@ -184,13 +211,39 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         optimizer._on_after_step()
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.trainer.training:
+            self.guard.check(self.trainer.strategy)  # raising here means nothing is written
         # the class to rebuild, also for checkpoints written outside LightningCLI (which
         # records it as hyper_parameters["_class_path"] only)
         checkpoint["aegan_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
 
+    def on_train_start(self) -> None:
+        self.guard.reset(list(self._optimizer_index), self.trainer.fit_loop.epoch_loop.total_batch_idx + 1)
+
+    def on_train_epoch_start(self) -> None:
+        # the epoch's randomness depends only on (seed, epoch, rank): a run resumed at this
+        # epoch draws exactly what the uninterrupted run drew, and processes draw differently
+        seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
+        torch.manual_seed(seed * 1_000_003 + self.current_epoch * 1_009 + self.global_rank)
+
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        if (batch_idx + 1) % self.trainer.log_every_n_steps == 0:
+            self.guard.check(self.trainer.strategy)
+
+    def on_train_epoch_end(self) -> None:
+        self.guard.check(self.trainer.strategy)
+
+    def on_validation_start(self) -> None:
+        if self.trainer.training:
+            self.guard.check(self.trainer.strategy)
+
+    def _step(self, x: Tensor, y: Tensor) -> Losses:
+        self.guard.next_batch()
+        return self.train_step(x, y)
+
     def training_step(self, batch, batch_idx):
         x, y = batch
-        losses = self._captured(x, y) if self._captured is not None else self.train_step(x, y)
+        losses = self._captured(x, y) if self._captured is not None else self._step(x, y)
         # tensors stay on the device: Lightning reads them every log_every_n_steps, not every step
         self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=True, on_epoch=True)
 

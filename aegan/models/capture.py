@@ -23,7 +23,7 @@ restored), so a captured run follows the same trajectory as an eager one.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import torch
 from torch import Tensor
@@ -32,10 +32,11 @@ WARMUP_STEPS = 3
 
 
 class CapturedStep:
-    """``step(x, y)`` for a module whose ``train_step`` is captured per ``graph_key()``."""
+    """``step(x, y)`` replaying ``fn(x, y)`` (the module's whole step), captured once per
+    ``module.graph_key()``."""
 
-    def __init__(self, module):
-        self.module = module
+    def __init__(self, module, fn: Callable):
+        self.module, self.fn = module, fn
         self.graphs: dict[Hashable, tuple[torch.cuda.CUDAGraph, Tensor, Tensor, dict[str, Tensor], list[str]]] = {}
 
     def __call__(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
@@ -58,11 +59,11 @@ class CapturedStep:
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side), capturing(module):
                 for _ in range(WARMUP_STEPS):
-                    module.train_step(static_x, static_y)
+                    self.fn(static_x, static_y)
             torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with capturing(module) as steps, autocast_without_cache(), torch.cuda.graph(graph):
-            out = module.train_step(static_x, static_y)
+            out = self.fn(static_x, static_y)
         return graph, static_x, static_y, out, steps
 
 
@@ -81,23 +82,23 @@ class capturing:
 
 
 class restored:
-    """Undo whatever the block does to the weights, the optimizer states and the CUDA RNG, in
-    place so that every tensor keeps its address for the graph. Optimizer states the block
-    created go back to zero, which is how Adam starts."""
+    """Undo whatever the block does to the weights and buffers, the optimizer states and the
+    CUDA RNG, in place so that every tensor keeps its address for the graph. Optimizer states
+    the block created go back to zero, which is how Adam starts."""
 
     def __init__(self, module):
         self.module = module
 
     def __enter__(self):
-        self.weights = [p.detach().clone() for p in self.module.parameters()]
+        self.weights = [t.detach().clone() for t in (*self.module.parameters(), *self.module.buffers())]
         self.states = [{id(p): {k: v.clone() for k, v in state.items() if isinstance(v, Tensor)}
                         for p, state in optimizer.state.items()} for optimizer in self.module.trainer.optimizers]
         self.rng = torch.cuda.get_rng_state()
 
     def __exit__(self, *exc):
         with torch.no_grad():
-            for p, saved in zip(self.module.parameters(), self.weights):
-                p.copy_(saved)
+            for t, saved in zip((*self.module.parameters(), *self.module.buffers()), self.weights):
+                t.copy_(saved)
             for optimizer, saved in zip(self.module.trainer.optimizers, self.states):
                 for p, state in optimizer.state.items():
                     for name, value in state.items():

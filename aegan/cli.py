@@ -5,7 +5,8 @@
 ``train.py`` hands ``sys.argv`` to :func:`main`, which
 
 1. turns ``--model NAME`` into ``--config configs/NAME.yaml`` (put first, so that every other
-   argument overrides it) and adds the ``fit`` subcommand when none is given;
+   argument overrides it) and adds the ``fit`` subcommand when none is given; ``--ckpt_path``
+   continues the run it points into (see :func:`continue_run`);
 2. makes W&B run offline when no credentials are found, so a run never prompts or blocks;
 3. runs LightningCLI with ``configs/defaults.yaml`` under every config, the data module's
    ``data_shape`` and ``num_classes`` linked into the model, and the merged config saved in the
@@ -120,6 +121,33 @@ class AeganCLI(LightningCLI):
     def add_arguments_to_parser(self, parser):
         parser.link_arguments("data.data_shape", "model.init_args.data_shape", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
+
+    def before_instantiate_classes(self):
+        if self.subcommand == "fit":
+            continue_run(self.config.fit)
+
+
+def continue_run(config) -> None:
+    """Resume in place: ``--ckpt_path last`` becomes the newest ``last.ckpt`` of the logger's
+    project, and a checkpoint inside a run directory (``<save_dir>/<name>/<version>/checkpoints``)
+    sets the logger's version (the W&B run id), so the run continues in the same directory, the
+    same W&B run and the same GIFs instead of starting a new one."""
+    logger = config.trainer.logger
+    if config.ckpt_path is None or not hasattr(logger, "init_args"):
+        return
+    args = logger.init_args
+    runs = Path(args.get("save_dir") or config.trainer.default_root_dir or ".") / (
+        args.get("project") or args.get("name") or "lightning_logs")
+    if config.ckpt_path == "last":
+        found = sorted(runs.glob("*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
+        if not found:
+            raise ConfigError(f"--ckpt_path last: no run in {runs} has a checkpoints/last.ckpt")
+        config.ckpt_path = str(found[-1])
+    checkpoint = Path(config.ckpt_path).resolve()
+    run = checkpoint.parent.parent
+    if checkpoint.parent.name == "checkpoints" and run.parent == runs.resolve() and args.get("version") is None \
+            and args.get("id") is None:
+        args.version = run.name
 
 
 def description() -> str:

@@ -36,14 +36,20 @@ def test_end_to_end_training_leaves_checkpoints_gifs_and_an_offline_wandb_run(tm
     assert list(wandb_run.glob("run-*.wandb"))
     assert "prior: gaussian" in (run / "config.yaml").read_text()
 
-    # --ckpt_path resumes: epochs and steps continue from the checkpoint
+    # --ckpt_path resumes in place: epochs and steps continue, in the same run directory and
+    # W&B run, and the GIFs go on with the next frame
     result = run_train(["--model", "aae", "--trainer.max_epochs", "3", *TINY,
                         "--ckpt_path", str(run / "checkpoints" / "last.ckpt")], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
-    (resumed,) = [r for r in (tmp_path / "runs" / "aegan").iterdir() if r != run]
-    state = torch.load(resumed / "checkpoints" / "last.ckpt", weights_only=False, map_location="cpu")
+    assert list((tmp_path / "runs" / "aegan").iterdir()) == [run]
+    state = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert state["global_step"] == 3 * 5 * 3  # 3 epochs x 5 batches x 3 phases
-    assert [p.name for p in sorted((resumed / "media" / "latent").iterdir())] == ["epoch_0002.png"]
+    assert iio.imread(run / "media" / "latent.gif", index=None).shape[0] == 3
+
+    # --ckpt_path last finds the newest run's last checkpoint
+    result = run_train(["--model", "aae", "--trainer.max_epochs", "4", *TINY, "--ckpt_path", "last"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 4 * 5 * 3
 
 
 def test_help_lists_the_models(monkeypatch, capsys):

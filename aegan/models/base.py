@@ -244,8 +244,11 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
     def training_step(self, batch, batch_idx):
         x, y = batch
         losses = self._captured(x, y) if self._captured is not None else self._step(x, y)
-        # tensors stay on the device: Lightning reads them every log_every_n_steps, not every step
-        self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=True, on_epoch=True)
+        # tensors stay on the device: Lightning reads the step values every log_every_n_steps (from
+        # rank zero), and averages the epoch means over all processes once, at the epoch's end
+        self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=True, on_epoch=False)
+        self.log_dict({f"train_epoch/{k}": v for k, v in losses.items()}, on_step=False, on_epoch=True,
+                      sync_dist=True)
 
 
 class AutoencodingModule(GenerativeModule):

@@ -20,7 +20,7 @@ def train(compile: str, steps: int = 4, precision="32-true", accelerator="cpu", 
     trainer = tiny_trainer(max_steps=3 * steps, limit_val_batches=0, precision=precision, accelerator=accelerator,
                            log_every_n_steps=1)
     trainer.fit(model, data)
-    losses = {k: v.item() for k, v in trainer.logged_metrics.items() if k.endswith("_step")}
+    losses = {k: v.item() for k, v in trainer.logged_metrics.items() if k.startswith("train/")}
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}, losses, trainer.global_step
 
 

@@ -1,0 +1,70 @@
+"""Train one step (or one epoch with figures) under Lightning's DDP on the CPU and save what
+each process ends with. Run by tests/distributed/test_ddp.py as a script, because Lightning's
+DDP launcher starts the other processes by running this same command again.
+
+    python tests/distributed/one_step.py OUT --model aae --devices 2 --batch 50 [--resident] [--media]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import lightning as L  # noqa: E402
+import torch  # noqa: E402
+from lightning.pytorch.loggers import CSVLogger  # noqa: E402
+
+from aegan.callbacks import LatentScatterGIF  # noqa: E402
+from aegan.callbacks.media import FigureCallback  # noqa: E402
+from aegan.data import AeganDataModule  # noqa: E402
+from aegan.models import AAE  # noqa: E402
+
+
+class PinnedAAE(AAE):
+    """The prior draws for a batch are a fixed function of its examples, so a step on two
+    shards and a step on their union see the same 'random' prior samples."""
+
+    def prior_sample(self, x, y):
+        return torch.tanh(x @ torch.tensor([[0.7, -0.3], [0.2, 0.9]], device=x.device))
+
+
+MODELS = {"aae": lambda: PinnedAAE(data_shape=(2,), num_classes=25, hidden=(16, 16))}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--model", default="aae")
+    parser.add_argument("--devices", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--resident", action="store_true")
+    parser.add_argument("--media", action="store_true", help="one epoch with figures instead of one step")
+    args = parser.parse_args()
+    out = Path(args.out)
+    L.seed_everything(0, verbose=False)
+    model = MODELS[args.model]()
+    data = AeganDataModule("toy_grid", toy_size=440, batch_size=args.batch, resident=args.resident)
+    callbacks, logger, limits = [], False, {"max_steps": 3}  # one batch: three phases
+    if args.media:
+        original = FigureCallback.write_gif
+
+        def write_gif(self, trainer):  # record every GIF written, and by which process
+            with open(out / "written.txt", "a") as log:
+                log.write(f"{self.name} rank {trainer.global_rank}\n")
+            return original(self, trainer)
+
+        FigureCallback.write_gif = write_gif
+        callbacks, logger, limits = [LatentScatterGIF(points=100)], CSVLogger(out, name="run"), {"max_epochs": 1}
+    trainer = L.Trainer(accelerator="cpu", devices=args.devices, strategy="ddp" if args.devices > 1 else "auto",
+                        logger=logger, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, num_sanity_val_steps=0, callbacks=callbacks,
+                        limit_val_batches=1 if args.media else 0, **limits)
+    trainer.fit(model, data)
+    grads = {name: p.grad for name, p in model.named_parameters()}
+    torch.save({"weights": model.state_dict(), "grads": grads, "global_step": trainer.global_step},
+               out / f"rank{trainer.global_rank}-of-{args.devices}.pt")
+
+
+if __name__ == "__main__":
+    main()

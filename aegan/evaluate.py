@@ -78,14 +78,14 @@ def evaluate_checkpoint(checkpoint: str, metrics: str | None = None, data: str |
         data_settings.update(name=data, path=None)
     datamodule = AeganDataModule(**data_settings)
     split = "all" if data_path else "val"  # a held-out file is used whole
-    x, _ = datamodule.examples(real or sys.maxsize, split)
+    x, labels = datamodule.examples(real or sys.maxsize, split)
     modes, mode_std = datamodule.modes()
     chosen = choose(metrics, model, x, modes, inception=bool(inception_weights))
     fid = None
     if "fid" in chosen:
         features = "inception" if inception_weights else "domain"
         fid = FID(x, features=features, weights=inception_weights, device=model.device)
-    results = evaluate(model, x, chosen, samples=samples, fid=fid, modes=modes, mode_std=mode_std,
+    results = evaluate(model, x, chosen, labels=labels, samples=samples, fid=fid, modes=modes, mode_std=mode_std,
                        critic_steps=critic_steps, seed=seed)
     report = {"checkpoint": str(checkpoint), "model": type(model).__name__,
               "data": f"{datamodule.data_source}, {split if data_path else 'validation split'}",

@@ -44,10 +44,10 @@ class Evaluation(Callback):
 
     def compute(self, trainer: Trainer, module: LightningModule) -> dict[str, float]:
         data = trainer.datamodule
-        real, _ = data.examples(self.real, "val")
+        real, labels = data.examples(self.real, "val")
         modes, mode_std = data.modes() if hasattr(data, "modes") else (None, None)
         metrics = choose(self.metrics, module, real, modes, default_skip=("critic",))
         if "fid" in metrics and self._fid is None:
             self._fid = FID(real, device=module.device)
-        return evaluate(module, real, metrics, samples=self.samples, fid=self._fid, modes=modes,
+        return evaluate(module, real, metrics, labels=labels, samples=self.samples, fid=self._fid, modes=modes,
                         mode_std=mode_std, critic_steps=self.critic_steps)

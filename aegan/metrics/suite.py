@@ -66,15 +66,28 @@ def batched(fn, x: Tensor | int, batch_size: int, device) -> Tensor:
     return torch.cat([fn(b.to(device)).cpu() for b in x.split(batch_size)])
 
 
+def reconstruct(module, x: Tensor, labels: Tensor | None, batch_size: int) -> Tensor:
+    """Reconstructions of ``x`` in batches; decoders that take a label get ``labels``."""
+    if not getattr(module, "decoder_classes", 0):
+        return batched(module.reconstruct, x, batch_size, module.device)
+    if labels is None:
+        raise ConfigError(f"{type(module).__name__} reconstructs with the labels, and none were given")
+    device = module.device
+    return torch.cat([module.reconstruct(xb.to(device), yb.to(device)).cpu()
+                      for xb, yb in zip(x.split(batch_size), labels.split(batch_size))])
+
+
 @torch.no_grad()
 def generate(module, n: int, batch_size: int = 500) -> Tensor:
     return batched(module.sample, n, batch_size, module.device).float()
 
 
-def evaluate(module, real: Tensor, metrics: Sequence[str], *, samples: int | None = None,
-             fid: FID | None = None, modes: Tensor | None = None, mode_std: float | None = None,
-             critic_steps: int = 2000, batch_size: int = 500, seed: int = 0) -> dict[str, float]:
-    """Score ``module`` against held-out ``real`` examples (floats, as the model sees them).
+def evaluate(module, real: Tensor, metrics: Sequence[str], *, labels: Tensor | None = None,
+             samples: int | None = None, fid: FID | None = None, modes: Tensor | None = None,
+             mode_std: float | None = None, critic_steps: int = 2000, batch_size: int = 500,
+             seed: int = 0) -> dict[str, float]:
+    """Score ``module`` against held-out ``real`` examples (floats, as the model sees them) and
+    their ``labels`` (used by decoders that take a label, for the reconstructions).
 
     ``samples`` generated examples (default: as many as ``real``) are compared with ``real``; a
     prepared :class:`FID` keeps its real statistics between calls. The module is put in eval
@@ -87,13 +100,13 @@ def evaluate(module, real: Tensor, metrics: Sequence[str], *, samples: int | Non
     try:
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            return _scores(module, real, metrics, samples or len(real), fid, modes, mode_std, critic_steps,
-                           batch_size, seed)
+            return _scores(module, real, labels, metrics, samples or len(real), fid, modes, mode_std,
+                           critic_steps, batch_size, seed)
     finally:
         module.train(was_training)
 
 
-def _scores(module, real, metrics, n, fid, modes, mode_std, critic_steps, batch_size, seed) -> dict[str, float]:
+def _scores(module, real, labels, metrics, n, fid, modes, mode_std, critic_steps, batch_size, seed):
     fake = generate(module, n, batch_size) if {"fid", "critic", "modes"} & set(metrics) else None
     results: dict[str, float] = {}
     if "fid" in metrics:
@@ -111,8 +124,7 @@ def _scores(module, real, metrics, n, fid, modes, mode_std, critic_steps, batch_
                 results["latent_swd"] = sliced_wasserstein(z, prior, generator=generator).item()
                 results["latent_mmd"] = mmd(z, prior).item()
             if "recon" in metrics:
-                reconstructions = batched(module.reconstruct, real, batch_size, module.device)
-                results.update(reconstruction_errors(real, reconstructions))
+                results.update(reconstruction_errors(real, reconstruct(module, real, labels, batch_size)))
     if "modes" in metrics:
         results.update(mode_coverage(fake, modes, mode_std))
     return results

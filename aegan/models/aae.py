@@ -16,6 +16,10 @@ one-hot label, and the prior sample for an example with label k is drawn from co
 mixture or swiss-roll prior, so each digit settles in its own petal or its own tenth of the roll.
 The one-hot vector has one extra slot for "no label" (label -1), whose prior samples come from
 the whole prior, as in the paper's semi-supervised use of this model.
+
+Style and content (``decoder_labels=True``, the paper's section 5 and Figure 7): the decoder
+receives the one-hot label beside z, so the label carries the content (which digit) and z only
+the style; decoding one z with each label draws the same style as every digit.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ class AAE(AutoencodingModule):
         encoder: ``deterministic`` (z = f(x)) or ``gaussian`` (z ~ N(mu(x), sigma(x)^2), by the
             reparameterisation trick; ``encode`` returns the mean).
         conditional: feed the one-hot label to the discriminator and draw the prior per label.
+        decoder_labels: feed the one-hot label to the decoder too (style/content separation);
+            the data must be labelled.
         recon_loss: ``bce`` (images), ``mse`` or ``l1``; default ``bce`` for images, ``mse`` else.
         lr_ae, lr_gen, lr_disc: Adam learning rates of the three phases.
         betas: Adam's betas for all three optimizers.
@@ -65,7 +71,7 @@ class AAE(AutoencodingModule):
                  hidden: Sequence[int] = (1000, 1000), disc_hidden: Sequence[int] | None = None,
                  activation: str = "relu",
                  encoder: Literal["deterministic", "gaussian"] = "deterministic",
-                 conditional: bool = False, recon_loss: str | None = None,
+                 conditional: bool = False, decoder_labels: bool = False, recon_loss: str | None = None,
                  lr_ae: float = 1e-3, lr_gen: float = 1e-3, lr_disc: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999),
                  gen_steps: int = 1, disc_steps: int = 1, pretrain_epochs: int = 0,
@@ -89,9 +95,11 @@ class AAE(AutoencodingModule):
         self.conditional = conditional
         # one extra one-hot slot stands for "no label" (label -1)
         self.label_slots = self.prior.num_components + 1 if conditional else 0
+        self.decoder_classes = num_classes if decoder_labels else 0
         code_width = 2 * latent_dim if self.gaussian_encoder else latent_dim
         self.encoder = mlp_encoder(self.data_shape, hidden, code_width, activation)
-        self.decoder = mlp_decoder(latent_dim, list(reversed(hidden)), self.data_shape, activation)
+        self.decoder = mlp_decoder(latent_dim + self.decoder_classes, list(reversed(hidden)), self.data_shape,
+                                   activation)
         self.discriminator = mlp(latent_dim + self.label_slots, disc_hidden or hidden, 1, activation)
 
     # --- protocol --------------------------------------------------------------------------------
@@ -100,8 +108,15 @@ class AAE(AutoencodingModule):
         code = self.encoder(x)
         return code.chunk(2, -1)[0] if self.gaussian_encoder else code
 
-    def decode(self, z: Tensor) -> Tensor:
-        return self.data_output(self.decoder(z))
+    def decode(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.data_output(self.decoder(self.decoder_input(z, labels)))
+
+    def decoder_input(self, z: Tensor, labels: Tensor | None) -> Tensor:
+        """z, with the one-hot label beside it when the decoder takes labels (unlabelled: zeros)."""
+        if not self.decoder_classes:
+            return z
+        one_hot = F.one_hot(labels.clamp(min=0), self.decoder_classes) * (labels >= 0)[:, None]
+        return torch.cat([z, one_hot.to(z.dtype)], -1)
 
     # --- the three phases ----------------------------------------------------------------------
 
@@ -119,8 +134,8 @@ class AAE(AutoencodingModule):
             z = torch.cat([z, F.one_hot(slot, self.label_slots).to(z.dtype)], -1)
         return self.discriminator(z).squeeze(-1)
 
-    def reconstruction_terms(self, x: Tensor) -> Losses:
-        raw = self.decoder(self.posterior_sample(x))
+    def reconstruction_terms(self, x: Tensor, y: Tensor) -> Losses:
+        raw = self.decoder(self.decoder_input(self.posterior_sample(x), y))
         return {"loss": reconstruction_loss(self.recon_loss, raw, x, logits=self.is_image)}
 
     def prior_sample(self, x: Tensor, y: Tensor) -> Tensor:
@@ -147,7 +162,7 @@ class AAE(AutoencodingModule):
         return (self.current_epoch < self.hparams.pretrain_epochs,)
 
     def train_step(self, x: Tensor, y: Tensor) -> Losses:
-        out = self.phase("ae", lambda: self.reconstruction_terms(x))
+        out = self.phase("ae", lambda: self.reconstruction_terms(x, y))
         if self.current_epoch < self.hparams.pretrain_epochs:
             return out
         for _ in range(self.hparams.disc_steps):

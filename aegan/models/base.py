@@ -70,6 +70,9 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
     #: False for a model whose step cannot be captured as a CUDA graph (its file says why);
     #: ``compile="graph"`` then runs eagerly with a warning.
     capturable = True
+    #: the number of classes whose one-hot label the decoder takes beside z (0: it takes none);
+    #: such models have ``decode(z, labels)`` and ``reconstruct(x, labels)``
+    decoder_classes = 0
 
     def __init__(self, data_shape: Sequence[int], num_classes: int, latent_dim: int,
                  prior: str, prior_args: dict | None, betas: tuple[float, float], compile: str = "none"):
@@ -105,8 +108,14 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         """Map latent codes to data space (images in [0, 1])."""
 
     def sample(self, n: int, labels: Tensor | None = None) -> Tensor:
-        """Decode ``n`` draws from the prior (per label, where the prior has components)."""
-        return self.decode(self.prior.sample(n, labels, device=self.device))
+        """Decode ``n`` draws from the prior. ``labels`` pick the prior's components where it
+        has them, and go to the decoder where it takes them (random ones when not given)."""
+        z = self.prior.sample(n, labels if self.prior.num_components else None, device=self.device)
+        if not self.decoder_classes:
+            return self.decode(z)
+        if labels is None:
+            labels = torch.randint(self.decoder_classes, (n,), device=self.device)
+        return self.decode(z, torch.as_tensor(labels, device=self.device))
 
     def data_output(self, raw: Tensor) -> Tensor:
         """A decoder's raw output in data space: the sigmoid of logits for images."""
@@ -237,13 +246,21 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         if self.trainer.training:
             self.guard.check(self.trainer.strategy)
 
-    def _step(self, x: Tensor, y: Tensor) -> Losses:
+    def step_inputs(self, batch) -> tuple[Tensor, ...]:
+        """The tensors of a training batch that ``train_step`` takes: ``(x, y)``."""
+        if isinstance(batch, dict):
+            raise ConfigError(f"{type(self).__name__} trains on one stream of examples; --data.labels_per_class "
+                              f"adds a labelled stream for the semi-supervised AAE (aae_semi)")
+        x, y = batch
+        return x, y
+
+    def _step(self, *inputs: Tensor) -> Losses:
         self.guard.next_batch()
-        return self.train_step(x, y)
+        return self.train_step(*inputs)
 
     def training_step(self, batch, batch_idx):
-        x, y = batch
-        losses = self._captured(x, y) if self._captured is not None else self._step(x, y)
+        inputs = self.step_inputs(batch)
+        losses = self._captured(*inputs) if self._captured is not None else self._step(*inputs)
         # tensors stay on the device: Lightning reads the step values every log_every_n_steps (from
         # rank zero), and averages the epoch means over all processes once, at the epoch's end
         self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=True, on_epoch=False)
@@ -273,11 +290,18 @@ class AutoencodingModule(GenerativeModule):
         encoders return ``encode(x)``."""
         return self.encode(x)
 
-    def reconstruct(self, x: Tensor) -> Tensor:
-        return self.decode(self.encode(x))
+    def reconstruct(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        """decode(encode(x)); ``labels`` go to decoders that take them."""
+        z = self.encode(x)
+        return self.decode(z, labels) if self.decoder_classes else self.decode(z)
 
-    def validation_step(self, batch, batch_idx):
-        x, _ = batch
-        self.log("val/recon_mse", F.mse_loss(self.reconstruct(x), x), sync_dist=True)
-        self.val_latent_swd.update(self.posterior_sample(x))
-        self.log("val/latent_swd", self.val_latent_swd)
+    def validation_step(self, batch, batch_idx, dataloader_idx=0):
+        """``val/*`` on the validation split; ``test/*`` on a second, held-out loader where the
+        data module has one (``--data.test_path``)."""
+        x, y = batch
+        split = "val" if dataloader_idx == 0 else "test"
+        self.log(f"{split}/recon_mse", F.mse_loss(self.reconstruct(x, y), x), sync_dist=True,
+                 add_dataloader_idx=False)
+        if split == "val":
+            self.val_latent_swd.update(self.posterior_sample(x))
+            self.log("val/latent_swd", self.val_latent_swd, add_dataloader_idx=False)

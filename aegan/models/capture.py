@@ -32,39 +32,39 @@ WARMUP_STEPS = 3
 
 
 class CapturedStep:
-    """``step(x, y)`` replaying ``fn(x, y)`` (the module's whole step), captured once per
-    ``module.graph_key()``."""
+    """``step(*inputs)`` replaying ``fn(*inputs)`` (the module's whole step on a batch's
+    tensors), captured once per ``module.graph_key()``."""
 
     def __init__(self, module, fn: Callable):
         self.module, self.fn = module, fn
-        self.graphs: dict[Hashable, tuple[torch.cuda.CUDAGraph, Tensor, Tensor, dict[str, Tensor], list[str]]] = {}
+        self.graphs: dict[Hashable, tuple[torch.cuda.CUDAGraph, tuple[Tensor, ...], dict[str, Tensor], list[str]]] = {}
 
-    def __call__(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
+    def __call__(self, *inputs: Tensor) -> dict[str, Tensor]:
         key = self.module.graph_key()
         if key not in self.graphs:
-            self.graphs[key] = self.capture(x, y)
-        graph, static_x, static_y, out, steps = self.graphs[key]
-        static_x.copy_(x)
-        static_y.copy_(y)
+            self.graphs[key] = self.capture(inputs)
+        graph, static_inputs, out, steps = self.graphs[key]
+        for static, value in zip(static_inputs, inputs):
+            static.copy_(value)
         graph.replay()
         for name in steps:  # the optimizer steps inside the graph, for Lightning's counters
             self.module.count_optimizer_step(name)
         return {k: v.clone() for k, v in out.items()}
 
-    def capture(self, x: Tensor, y: Tensor):
+    def capture(self, inputs: tuple[Tensor, ...]):
         module = self.module
-        static_x, static_y = x.clone(), y.clone()
+        static_inputs = tuple(t.clone() for t in inputs)
         with restored(module):
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side), capturing(module):
                 for _ in range(WARMUP_STEPS):
-                    self.fn(static_x, static_y)
+                    self.fn(*static_inputs)
             torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with capturing(module) as steps, autocast_without_cache(), torch.cuda.graph(graph):
-            out = self.fn(static_x, static_y)
-        return graph, static_x, static_y, out, steps
+            out = self.fn(*static_inputs)
+        return graph, static_inputs, out, steps
 
 
 class capturing:

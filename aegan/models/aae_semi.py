@@ -1,0 +1,213 @@
+"""The AAE with a categorical latent (Makhzani et al. 2015, sections 5-6): semi-supervised
+classification, unsupervised clustering and dimensionality reduction.
+
+The encoder's trunk feeds two heads: a categorical ``y`` (softmax over K) and a continuous
+style ``z``. The decoder rebuilds x from (y, z), or, for dimensionality reduction, from the
+low-dimensional representation ``W y + z`` where the columns of W are K learned cluster heads.
+Two discriminators regularise the heads: ``D_cat`` tells one-hot samples of Cat(K) (real) from
+the softmax y (fake), ``D_style`` tells prior samples of p(z) (real) from the style z (fake).
+Phases per batch, each with its own Adam optimizer:
+
+1. ``ae``       encoder, decoder (and heads W):  L = rec(x, dec(y, z))
+                [+ heads_weight * sum_{i<j} max(0, heads_margin - |w_i - w_j|) for W]
+2. ``disc``     D_cat, D_style:  L = -log D_cat(c) - log(1 - D_cat(y)) - log D_style(z_p) - log(1 - D_style(z))
+                with c ~ Cat(K) one-hot and z_p ~ p(z)
+3. ``gen``      encoder:  L = -log D_cat(y) - log D_style(z)
+4. ``classify`` encoder trunk and y head, on the labelled batch only:  L = cross-entropy(y logits, label)
+
+Phase 4 runs when the batch has a labelled stream (``--data.labels_per_class k``, see
+:class:`~aegan.data.AeganDataModule`); without one the same model clusters (K = ``num_clusters``).
+Validation logs the classification error (argmax y against the label, meaningful when y was
+trained with labels) and the cluster error by the paper's rule and by majority vote (see
+:mod:`aegan.metrics.classification`), on the validation split and, where the data module has a
+held-out test set, on it (clusters named from the validation split).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchmetrics import CatMetric
+
+from aegan.errors import ConfigError
+from aegan.losses import (
+    RECONSTRUCTION_LOSSES,
+    accuracy,
+    discriminator_loss,
+    generator_loss,
+    reconstruction_loss,
+)
+from aegan.metrics.classification import classification_error, cluster_error
+from aegan.models.base import AutoencodingModule, Losses
+from aegan.nets import mlp, mlp_decoder, mlp_encoder
+
+
+class SemiSupervisedAAE(AutoencodingModule):
+    """AAE with a categorical head y (K classes or clusters) and a style head z.
+
+    Args:
+        num_clusters: K, the width of y (10 for classification; 16 or 30 for clustering).
+        latent_dim, prior, prior_args: the style z and its prior (Gaussian by default).
+        heads: dimensionality reduction: the decoder sees ``W y + z`` (``latent_dim`` wide)
+            instead of (y, z), and ``represent(x)`` gives that representation.
+        heads_margin, heads_weight: cluster heads closer than the margin are pushed apart.
+        hidden: the encoder trunk's and the decoder's hidden widths; disc_hidden: the
+            discriminators'.
+        input_noise: standard deviation of Gaussian noise added to the encoder's input while
+            training (a regulariser; 0 turns it off).
+        recon_loss: ``bce`` (images), ``mse`` or ``l1``.
+        lr_ae, lr_gen, lr_disc, lr_classify, betas: Adam per phase.
+    """
+
+    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, num_clusters: int = 10,
+                 latent_dim: int = 10, prior: str = "gaussian", prior_args: dict | None = None,
+                 heads: bool = False, heads_margin: float = 3.0, heads_weight: float = 1.0,
+                 hidden: Sequence[int] = (1000, 1000), disc_hidden: Sequence[int] = (1000, 1000),
+                 input_noise: float = 0.3, recon_loss: str | None = None,
+                 lr_ae: float = 1e-3, lr_gen: float = 1e-3, lr_disc: float = 2e-4, lr_classify: float = 1e-3,
+                 betas: tuple[float, float] = (0.5, 0.999),
+                 compile: Literal["none", "compile", "graph"] = "none"):
+        super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
+        self.save_hyperparameters()
+        self.recon_loss = recon_loss or ("bce" if self.is_image else "mse")
+        if self.recon_loss not in RECONSTRUCTION_LOSSES or (self.recon_loss == "bce" and not self.is_image):
+            raise ConfigError(f"recon_loss {self.recon_loss!r} does not suit this data; use "
+                              f"{'bce, mse or l1' if self.is_image else 'mse or l1'}")
+        if num_clusters < 2:
+            raise ConfigError(f"num_clusters must be at least 2, got {num_clusters}")
+        self.decoder_classes = num_clusters
+        self.encoder = mlp_encoder(self.data_shape, hidden[:-1], hidden[-1])
+        self.y_head = nn.Sequential(nn.ReLU(), nn.Linear(hidden[-1], num_clusters))
+        self.z_head = nn.Sequential(nn.ReLU(), nn.Linear(hidden[-1], latent_dim))
+        self.heads = nn.Linear(num_clusters, latent_dim, bias=False) if heads else None
+        code_width = latent_dim if heads else num_clusters + latent_dim
+        self.decoder = mlp_decoder(code_width, list(reversed(hidden)), self.data_shape)
+        self.disc_cat = mlp(num_clusters, disc_hidden, 1)
+        self.disc_style = mlp(latent_dim, disc_hidden, 1)
+        self.val_outputs = nn.ModuleDict({split: nn.ModuleDict({"probs": CatMetric(), "labels": CatMetric()})
+                                          for split in ("val", "test")})
+
+    # --- protocol ------------------------------------------------------------------------------
+
+    def heads_of(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(y logits, style z) of a batch."""
+        h = self.encoder(x)
+        return self.y_head(h), self.z_head(h)
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.heads_of(x)[1]
+
+    def classify(self, x: Tensor) -> Tensor:
+        """q(y|x): class (or cluster) probabilities."""
+        return self.heads_of(x)[0].softmax(-1)
+
+    def code(self, y: Tensor, z: Tensor) -> Tensor:
+        """What the decoder sees: (y, z), or W y + z for dimensionality reduction."""
+        return z + self.heads(y) if self.heads is not None else torch.cat([y, z], -1)
+
+    def decode(self, z: Tensor, labels: Tensor) -> Tensor:
+        y = F.one_hot(labels.long(), self.decoder_classes).to(z.dtype)
+        return self.data_output(self.decoder(self.code(y, z)))
+
+    def reconstruct(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Through the encoder's own y and z (given labels are not used)."""
+        logits, z = self.heads_of(x)
+        return self.data_output(self.decoder(self.code(logits.softmax(-1), z)))
+
+    def represent(self, x: Tensor) -> Tensor:
+        """The low-dimensional representation W y + z (dimensionality reduction only)."""
+        logits, z = self.heads_of(x)
+        return self.code(logits.softmax(-1), z)
+
+    # --- the phases ----------------------------------------------------------------------------
+
+    def noisy(self, x: Tensor) -> Tensor:
+        return x + self.hparams.input_noise * torch.randn_like(x) if self.hparams.input_noise else x
+
+    def prior_sample(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """The real samples the discriminators see for this batch: one-hot c ~ Cat(K), z ~ p(z)."""
+        clusters = torch.randint(self.decoder_classes, (len(x),), device=x.device)
+        return F.one_hot(clusters, self.decoder_classes).to(x.dtype), self.prior.sample(len(x), device=x.device)
+
+    def reconstruction_terms(self, x: Tensor) -> Losses:
+        logits, z = self.heads_of(self.noisy(x))
+        raw = self.decoder(self.code(logits.softmax(-1), z))
+        out = {"loss": reconstruction_loss(self.recon_loss, raw, x, logits=self.is_image)}
+        if self.heads is not None:
+            w = self.heads.weight.T  # (K, latent_dim): one head per cluster
+            gaps = torch.cdist(w, w)[torch.triu_indices(len(w), len(w), 1).unbind()]
+            out["heads_penalty"] = F.relu(self.hparams.heads_margin - gaps).sum()
+            out["loss"] = out["loss"] + self.hparams.heads_weight * out["heads_penalty"]
+        return out
+
+    def discriminator_terms(self, x: Tensor) -> Losses:
+        cat_real, style_real = self.prior_sample(x)
+        logits, z = self.heads_of(self.noisy(x))
+        real_c, fake_c = self.disc_cat(cat_real).squeeze(-1), self.disc_cat(logits.softmax(-1)).squeeze(-1)
+        real_z, fake_z = self.disc_style(style_real).squeeze(-1), self.disc_style(z).squeeze(-1)
+        acc_cat, _ = accuracy(real_c, fake_c)
+        acc_style, _ = accuracy(real_z, fake_z)
+        return {"loss": discriminator_loss(real_c, fake_c) + discriminator_loss(real_z, fake_z),
+                "acc_real_cat": acc_cat, "acc_real_style": acc_style}
+
+    def generator_terms(self, x: Tensor) -> Losses:
+        logits, z = self.heads_of(self.noisy(x))
+        return {"loss": generator_loss(self.disc_cat(logits.softmax(-1)).squeeze(-1))
+                + generator_loss(self.disc_style(z).squeeze(-1))}
+
+    def classification_terms(self, x: Tensor, y: Tensor) -> Losses:
+        logits = self.y_head(self.encoder(self.noisy(x)))
+        return {"loss": F.cross_entropy(logits, y), "error": (logits.argmax(-1) != y).float().mean()}
+
+    def optimizer_groups(self):
+        trunk = [*self.encoder.parameters(), *self.y_head.parameters(), *self.z_head.parameters()]
+        ae = [*trunk, *self.decoder.parameters(), *(self.heads.parameters() if self.heads is not None else [])]
+        return {
+            "ae": (ae, self.hparams.lr_ae),
+            "disc": ([*self.disc_cat.parameters(), *self.disc_style.parameters()], self.hparams.lr_disc),
+            "gen": (trunk, self.hparams.lr_gen),
+            "classify": ([*self.encoder.parameters(), *self.y_head.parameters()], self.hparams.lr_classify),
+        }
+
+    def step_inputs(self, batch) -> tuple[Tensor, ...]:
+        if isinstance(batch, dict):  # {"all": (x, y), "labelled": (x, y)}
+            return (*batch["all"], *batch["labelled"])
+        return super().step_inputs(batch)
+
+    def train_step(self, x: Tensor, y: Tensor, x_labelled: Tensor | None = None,
+                   y_labelled: Tensor | None = None) -> Losses:
+        out = self.phase("ae", lambda: self.reconstruction_terms(x))
+        out |= self.phase("disc", lambda: self.discriminator_terms(x))
+        out |= self.phase("gen", lambda: self.generator_terms(x))
+        if x_labelled is not None:  # only the labelled stream ever reaches the classifier
+            out |= self.phase("classify", lambda: self.classification_terms(x_labelled, y_labelled))
+        return out
+
+    # --- validation ----------------------------------------------------------------------------
+
+    def validation_step(self, batch, batch_idx, dataloader_idx=0):
+        super().validation_step(batch, batch_idx, dataloader_idx)
+        x, y = batch
+        outputs = self.val_outputs["val" if dataloader_idx == 0 else "test"]
+        outputs["probs"].update(self.classify(x))
+        outputs["labels"].update(y)
+
+    def on_validation_epoch_end(self):
+        gathered = {split: (o["probs"].compute(), o["labels"].compute()) for split, o in self.val_outputs.items()
+                    if o["probs"].update_count}
+        for o in self.val_outputs.values():
+            for metric in o.values():
+                metric.reset()
+        if "val" not in gathered or self.trainer.sanity_checking:
+            return
+        assign_probs, assign_labels = gathered["val"]
+        for split, (probs, labels) in gathered.items():
+            if self.decoder_classes == self.num_classes:
+                self.log(f"{split}/class_error", classification_error(probs.argmax(1), labels), sync_dist=False)
+            for rule, suffix in (("paper", ""), ("majority", "_majority")):
+                error = cluster_error(assign_probs, assign_labels, probs, labels, rule)
+                self.log(f"{split}/cluster_error{suffix}", error, sync_dist=False)

@@ -2,7 +2,8 @@
 each process ends with. Run by tests/distributed/test_ddp.py as a script, because Lightning's
 DDP launcher starts the other processes by running this same command again.
 
-    python tests/distributed/one_step.py OUT --model aae --devices 2 --batch 50 [--resident] [--media]
+    python tests/distributed/one_step.py OUT --model aae --devices 2 --batch 50 --labelled-batch 20 \
+        [--resident] [--media]
 """
 
 import argparse
@@ -18,7 +19,7 @@ from lightning.pytorch.loggers import CSVLogger  # noqa: E402
 from aegan.callbacks import LatentScatterGIF  # noqa: E402
 from aegan.callbacks.media import FigureCallback  # noqa: E402
 from aegan.data import AeganDataModule  # noqa: E402
-from aegan.models import AAE  # noqa: E402
+from aegan.models import AAE, SemiSupervisedAAE  # noqa: E402
 
 
 class PinnedAAE(AAE):
@@ -29,7 +30,22 @@ class PinnedAAE(AAE):
         return torch.tanh(x @ torch.tensor([[0.7, -0.3], [0.2, 0.9]], device=x.device))
 
 
-MODELS = {"aae": lambda: PinnedAAE(data_shape=(2,), num_classes=25, hidden=(16, 16))}
+class PinnedSemiSupervisedAAE(SemiSupervisedAAE):
+    """Likewise for both discriminators' real samples (and no input noise)."""
+
+    def prior_sample(self, x):
+        cluster = (x.abs().sum(-1) * 1000).long() % self.decoder_classes
+        style = torch.tanh(x @ torch.tensor([[0.7, -0.3], [0.2, 0.9]], device=x.device))
+        return torch.nn.functional.one_hot(cluster, self.decoder_classes).to(x.dtype), style
+
+
+# name -> (model, data module settings); the semi-supervised AAE also gets a labelled stream
+MODELS = {
+    "aae": (lambda: PinnedAAE(data_shape=(2,), num_classes=25, hidden=(16, 16)), {}),
+    "aae_semi": (lambda: PinnedSemiSupervisedAAE(data_shape=(2,), num_classes=25, num_clusters=25, latent_dim=2,
+                                                 hidden=(16, 16), disc_hidden=(8,), input_noise=0.0),
+                 {"labels_per_class": 2}),
+}
 
 
 def main():
@@ -38,14 +54,18 @@ def main():
     parser.add_argument("--model", default="aae")
     parser.add_argument("--devices", type=int, default=2)
     parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--labelled-batch", type=int, default=20)
     parser.add_argument("--resident", action="store_true")
     parser.add_argument("--media", action="store_true", help="one epoch with figures instead of one step")
     args = parser.parse_args()
     out = Path(args.out)
     L.seed_everything(0, verbose=False)
-    model = MODELS[args.model]()
-    data = AeganDataModule("toy_grid", toy_size=440, batch_size=args.batch, resident=args.resident)
-    callbacks, logger, limits = [], False, {"max_steps": 3}  # one batch: three phases
+    make_model, data_settings = MODELS[args.model]
+    model = make_model()
+    data = AeganDataModule("toy_grid", toy_size=440, batch_size=args.batch, resident=args.resident,
+                           labelled_batch_size=args.labelled_batch, **data_settings)
+    # one batch: as many optimizer steps as the model has phases
+    callbacks, logger, limits = [], False, {"max_steps": len(model.optimizer_groups())}
     if args.media:
         original = FigureCallback.write_gif
 

@@ -10,7 +10,7 @@ import torch
 from tests.conftest import REPO
 
 SCRIPT = REPO / "tests" / "distributed" / "one_step.py"
-MODELS = ["aae"]  # every landed model
+MODELS = {"aae": 3, "aae_semi": 4}  # every landed model, with its optimizer steps per batch
 
 
 def run(out, *args):
@@ -22,15 +22,17 @@ def run(out, *args):
 @pytest.mark.parametrize("resident", [False, True], ids=["dataloader", "resident"])
 @pytest.mark.parametrize("model", MODELS)
 def test_a_ddp_step_on_two_shards_equals_a_step_on_their_union(tmp_path, model, resident):
-    """Each rank trains on its 50-example shard; a single process trains on the 100-example union
-    (both data paths split the same seeded permutation rank::2). Phase gradients averaged over
-    the ranks equal the union's gradients; tolerance 1e-6 (float32 summation order)."""
+    """Each rank trains on its 50-example shard (and its 20-example shard of the labelled stream,
+    for the semi-supervised AAE); a single process trains on the 100-example union (and the
+    40-example labelled union): both data paths split the same seeded permutations rank::2.
+    Phase gradients averaged over the ranks equal the union's gradients; tolerance 1e-6 (float32
+    summation order). No model here has BatchNorm."""
     flags = ["--model", model] + (["--resident"] if resident else [])
-    run(tmp_path, *flags, "--devices", "2", "--batch", "50")
-    run(tmp_path, *flags, "--devices", "1", "--batch", "100")
+    run(tmp_path, *flags, "--devices", "2", "--batch", "50", "--labelled-batch", "20")
+    run(tmp_path, *flags, "--devices", "1", "--batch", "100", "--labelled-batch", "40")
     rank0, rank1, single = (torch.load(tmp_path / name, weights_only=True)
                             for name in ("rank0-of-2.pt", "rank1-of-2.pt", "rank0-of-1.pt"))
-    assert rank0["global_step"] == rank1["global_step"] == single["global_step"] == 3
+    assert rank0["global_step"] == rank1["global_step"] == single["global_step"] == MODELS[model]
     for key in ("weights", "grads"):
         for name, value in rank0[key].items():
             assert torch.equal(value, rank1[key][name]), f"ranks differ in {key} {name}"

@@ -61,6 +61,8 @@ class SemiSupervisedAAE(AutoencodingModule):
             training (a regulariser; 0 turns it off).
         recon_loss: ``bce`` (images), ``mse`` or ``l1``.
         lr_ae, lr_gen, lr_disc, lr_classify, betas: Adam per phase.
+        lr_milestones, lr_gamma: every learning rate is multiplied by ``lr_gamma`` after each
+            of these epochs.
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, num_clusters: int = 10,
@@ -69,10 +71,11 @@ class SemiSupervisedAAE(AutoencodingModule):
                  hidden: Sequence[int] = (1000, 1000), disc_hidden: Sequence[int] = (1000, 1000),
                  input_noise: float = 0.3, recon_loss: str | None = None,
                  lr_ae: float = 1e-3, lr_gen: float = 1e-3, lr_disc: float = 2e-4, lr_classify: float = 1e-3,
-                 betas: tuple[float, float] = (0.5, 0.999),
-                 compile: Literal["none", "compile", "graph"] = "none"):
+                 betas: tuple[float, float] = (0.5, 0.999), lr_milestones: Sequence[int] = (),
+                 lr_gamma: float = 0.1, compile: Literal["none", "compile", "graph"] = "none"):
         super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
         self.save_hyperparameters()
+        self.lr_milestones, self.lr_gamma = tuple(lr_milestones), lr_gamma
         self.recon_loss = recon_loss or ("bce" if self.is_image else "mse")
         if self.recon_loss not in RECONSTRUCTION_LOSSES or (self.recon_loss == "bce" and not self.is_image):
             raise ConfigError(f"recon_loss {self.recon_loss!r} does not suit this data; use "

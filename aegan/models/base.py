@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.lr_scheduler import MultiStepLR
 from torchmetrics import Metric
 
 from aegan.errors import ConfigError, unknown_choice
@@ -73,6 +74,9 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
     #: the number of classes whose one-hot label the decoder takes beside z (0: it takes none);
     #: such models have ``decode(z, labels)`` and ``reconstruct(x, labels)``
     decoder_classes = 0
+    #: epochs after which every learning rate is multiplied by ``lr_gamma`` (none: constant)
+    lr_milestones: Sequence[int] = ()
+    lr_gamma = 0.1
 
     def __init__(self, data_shape: Sequence[int], num_classes: int, latent_dim: int,
                  prior: str, prior_args: dict | None, betas: tuple[float, float], compile: str = "none"):
@@ -171,7 +175,13 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         # fused Adam on the GPU in every mode: one kernel per step, and eager and captured
         # runs do the same arithmetic; capturable keeps its step count on the device
         extra = {"fused": True, "capturable": self.compile_mode == "graph"} if on_gpu else {}
-        return [torch.optim.Adam(list(params), lr=lr, betas=self.betas, **extra) for params, lr in groups.values()]
+        # a captured step reads the learning rate from a tensor, so a schedule can still change it
+        rate = (lambda lr: torch.tensor(lr, device=self.device)) if extra.get("capturable") else float
+        optimizers = [torch.optim.Adam(list(params), lr=rate(lr), betas=self.betas, **extra)
+                      for params, lr in groups.values()]
+        if not self.lr_milestones:
+            return optimizers
+        return optimizers, [MultiStepLR(o, list(self.lr_milestones), self.lr_gamma) for o in optimizers]
 
     def _optimizer(self, name: str):
         optimizers = self.optimizers()
@@ -241,6 +251,9 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
 
     def on_train_epoch_end(self) -> None:
         self.guard.check(self.trainer.strategy)
+        schedulers = self.lr_schedulers()  # manual optimisation: stepped here, once per epoch
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+            scheduler.step()
 
     def on_validation_start(self) -> None:
         if self.trainer.training:

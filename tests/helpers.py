@@ -28,3 +28,16 @@ class PoisonWeights(Callback):
         if (trainer.current_epoch, batch_idx) == (self.epoch, self.batch):
             with torch.no_grad():
                 next(module.decoder.parameters()).fill_(float("nan"))
+
+
+class ListCheckpoints(Callback):
+    """At the start of every epoch, append the names in the checkpoint folder to ``out``."""
+
+    def __init__(self, out: str):
+        self.out = out
+
+    def on_train_epoch_start(self, trainer, module):
+        folder = trainer.checkpoint_callback.dirpath
+        names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+        with open(self.out, "a") as log:
+            log.write(f"{trainer.current_epoch}: {' '.join(names)}\n")

@@ -60,6 +60,16 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp
     assert state["epoch"] == 0 and all(torch.isfinite(v).all() for v in state["state_dict"].values())
 
 
+def test_every_epoch_leaves_a_last_checkpoint_while_training(tmp_path):
+    args = ["--model", "aae", *TINY_CLI, "--trainer.logger", "false", "--trainer.max_epochs", "2",
+            "--trainer.default_root_dir", str(tmp_path), "--trainer.callbacks+=tests.helpers.ListCheckpoints",
+            f"--trainer.callbacks.out={tmp_path / 'listing.txt'}"]
+    result = run_train(args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    listing = (tmp_path / "listing.txt").read_text().splitlines()
+    assert listing[0] == "0: " and "last.ckpt" in listing[1].split()  # present before training ends
+
+
 def test_sigterm_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path):
     args = ["--model", "aae", *TINY_CLI, "--trainer.logger", "false", "--trainer.max_epochs", "3",
             "--trainer.default_root_dir", str(tmp_path)]

@@ -105,11 +105,14 @@ class MorphGIF(FigureCallback):
             return None
         x, _ = trainer.datamodule.examples(2 * self.pairs)
         x = x.to(module.device)
-        walks = morph(module, x[0::2], x[1::2], self.steps)
+        x_a, x_b = x[0::2], x[1::2]
+        walks = morph(module, x_a, x_b, self.steps)
         write_dance(self.dance_path(trainer), walks, self.dance_fps, self.scale)
-        rows = walks.permute(2, 0, 1, 3, 4, 5).flatten(0, 2)  # per pair: the linear row, the spherical row
-        return image_grid_figure(rows, 2 * len(x[0::2]),
-                                 f"E(x_a) to E(x_b), per pair linear then spherical, epoch {trainer.current_epoch}")
+        # per pair a linear and a spherical row, each framed by the two inputs
+        ends = [inputs[:, None, None].expand(-1, 2, 1, *inputs.shape[1:]) for inputs in (x_a, x_b)]
+        rows = torch.cat([ends[0], walks.permute(2, 0, 1, 3, 4, 5), ends[1]], 2)
+        return image_grid_figure(rows.flatten(0, 2), 2 * len(x_a), f"x_a, G(E(x_a)) ... G(E(x_b)), x_b; per pair "
+                                 f"linear then spherical, epoch {trainer.current_epoch}")
 
     def on_fit_end(self, trainer, module) -> None:
         super().on_fit_end(trainer, module)

@@ -5,8 +5,8 @@
   array of 28x28 drawings (white strokes on black, like MNIST). The label is the category's
   position in the requested list.
 - ``folder``: every image file under a folder (e.g. CelebA's ``img_align_celeba/``), decoded
-  by torchvision, resized so that the shorter side is ``image_size`` and centre-cropped to a
-  square. Images in sub-folders are labelled by their sub-folder (sorted names, as
+  by Pillow (torchvision's own decoders are deprecated), resized by torchvision so that the
+  shorter side is ``image_size`` and centre-cropped to a square. Images in sub-folders are labelled by their sub-folder (sorted names, as
   torchvision's ``ImageFolder`` does); images directly in the folder are unlabelled.
 
 Both load into uint8 ``(N, C, H, W)`` arrays; images are resized one at a time into a
@@ -23,7 +23,7 @@ import numpy as np
 from aegan.data.arrays import Arrays
 from aegan.errors import ConfigError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
 
 def category_list(categories: str | Sequence[str] | None) -> list[str]:
@@ -66,7 +66,7 @@ def load_quickdraw(path: str | None, categories: str | Sequence[str] | None, lim
 def load_folder(path: str | None, image_size: int = 64, limit: int | None = None) -> Arrays:
     """Every image under ``path`` (the first ``limit`` in sorted order), as RGB uint8
     ``(N, 3, image_size, image_size)``: resized (shorter side) and centre-cropped."""
-    from torchvision.io import ImageReadMode, decode_image
+    from PIL import Image, UnidentifiedImageError
     from torchvision.transforms.v2.functional import center_crop, resize
 
     folder = _existing_folder(path, "folder", "a folder of images")
@@ -80,11 +80,12 @@ def load_folder(path: str | None, image_size: int = 64, limit: int | None = None
     y = np.empty(len(files), dtype=np.int64)
     for i, file in enumerate(files):
         try:
-            image = decode_image(str(file), mode=ImageReadMode.RGB)
-        except RuntimeError as error:
-            raise ConfigError(f"cannot decode {file}: {str(error).strip().splitlines()[0]}") from None
-        image = center_crop(resize(image, [image_size], antialias=True), [image_size, image_size])
-        x[i] = image.numpy()
+            with Image.open(file) as image:
+                image.draft("RGB", (image_size, image_size))  # JPEG: decode at a reduced scale, much faster
+                image = center_crop(resize(image.convert("RGB"), [image_size]), [image_size, image_size])
+        except (UnidentifiedImageError, OSError) as error:
+            raise ConfigError(f"cannot read {file} as an image: {error}") from None
+        x[i] = np.asarray(image).transpose(2, 0, 1)
         y[i] = classes.index(file.relative_to(folder).parts[0]) if file.parent != folder else -1
     return Arrays(x, y, f"folder: {len(files)} images under {folder} at {image_size}x{image_size}")
 

@@ -7,7 +7,7 @@ from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
 from aegan.metrics import sliced_wasserstein
 from aegan.models import AlphaGAN, GenerativeModule
-from tests.conftest import tiny_trainer
+from tests.conftest import TINY_CLI, run_train, tiny_trainer
 from tests.models.test_aae import record_phases
 
 NETWORKS = ("encoder", "generator", "discriminator", "code_discriminator")
@@ -123,3 +123,15 @@ def test_bad_settings_are_refused():
         AlphaGAN(norm="group")
     with pytest.raises(ConfigError, match="ae_steps must be at least 1"):
         AlphaGAN(ae_steps=0)
+
+
+def test_train_py_runs_alpha_gan_offline_with_its_figures(tmp_path):
+    result = run_train(["--model", "alpha_gan", "--model.channels", "4", "--model.code_hidden", "[8]",
+                        "--trainer.max_epochs", "1", *TINY_CLI], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    (run,) = (tmp_path / "runs" / "aegan").iterdir()
+    assert (run / "checkpoints" / "last.ckpt").is_file()
+    for name in ("decoder", "reconstruction", "morph", "morph_dance", "latent"):
+        assert (run / "media" / f"{name}.gif").is_file(), name
+    state = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert state["global_step"] == 5 * 6  # 5 batches x (2 x (encoder, generator) + discriminator + code)

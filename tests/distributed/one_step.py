@@ -19,7 +19,7 @@ from lightning.pytorch.loggers import CSVLogger  # noqa: E402
 from aegan.callbacks import LatentScatterGIF  # noqa: E402
 from aegan.callbacks.media import FigureCallback  # noqa: E402
 from aegan.data import AeganDataModule  # noqa: E402
-from aegan.models import AAE, SemiSupervisedAAE  # noqa: E402
+from aegan.models import AAE, AlphaGAN, SemiSupervisedAAE  # noqa: E402
 
 
 class PinnedAAE(AAE):
@@ -39,12 +39,23 @@ class PinnedSemiSupervisedAAE(SemiSupervisedAAE):
         return torch.nn.functional.one_hot(cluster, self.decoder_classes).to(x.dtype), style
 
 
-# name -> (model, data module settings); the semi-supervised AAE also gets a labelled stream
+class PinnedAlphaGAN(AlphaGAN):
+    """Likewise for the prior draws of the code discriminator and of the generator's samples."""
+
+    def prior_sample(self, x, y):
+        projection = torch.randn(x[0].numel(), self.latent_dim, generator=torch.Generator().manual_seed(0))
+        return torch.tanh(x.flatten(1) @ projection.to(x.device) / 10)
+
+
+# name -> (model, data module settings); the semi-supervised AAE also gets a labelled stream, and
+# alpha-GAN trains its residual nets, without BatchNorm (see test_ddp.py), on the embedded digits
 MODELS = {
     "aae": (lambda: PinnedAAE(data_shape=(2,), num_classes=25, hidden=(16, 16)), {}),
     "aae_semi": (lambda: PinnedSemiSupervisedAAE(data_shape=(2,), num_classes=25, num_clusters=25, latent_dim=2,
                                                  hidden=(16, 16), disc_hidden=(8,), input_noise=0.0),
                  {"labels_per_class": 2}),
+    "alpha_gan": (lambda: PinnedAlphaGAN(channels=4, max_channels=8, norm="none", latent_dim=4, code_hidden=(8,)),
+                  {"name": "mnist5k"}),
 }
 
 
@@ -62,9 +73,9 @@ def main():
     L.seed_everything(0, verbose=False)
     make_model, data_settings = MODELS[args.model]
     model = make_model()
-    data = AeganDataModule("toy_grid", toy_size=440, batch_size=args.batch, resident=args.resident,
-                           labelled_batch_size=args.labelled_batch, **data_settings)
-    # one batch: as many optimizer steps as the model has phases
+    data = AeganDataModule(**{"name": "toy_grid", "toy_size": 440, **data_settings}, batch_size=args.batch,
+                           resident=args.resident, labelled_batch_size=args.labelled_batch)
+    # one batch: every model steps each of its optimizers at least once per batch
     callbacks, logger, limits = [], False, {"max_steps": len(model.optimizer_groups())}
     if args.media:
         original = FigureCallback.write_gif

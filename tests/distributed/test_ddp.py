@@ -10,7 +10,7 @@ import torch
 from tests.conftest import REPO
 
 SCRIPT = REPO / "tests" / "distributed" / "one_step.py"
-MODELS = {"aae": 3, "aae_semi": 4}  # every landed model, with its optimizer steps per batch
+MODELS = {"aae": 3, "aae_semi": 4, "alpha_gan": 6}  # every landed model, with its optimizer steps per batch
 
 
 def run(out, *args):
@@ -25,8 +25,11 @@ def test_a_ddp_step_on_two_shards_equals_a_step_on_their_union(tmp_path, model, 
     """Each rank trains on its 50-example shard (and its 20-example shard of the labelled stream,
     for the semi-supervised AAE); a single process trains on the 100-example union (and the
     40-example labelled union): both data paths split the same seeded permutations rank::2.
-    Phase gradients averaged over the ranks equal the union's gradients; tolerance 1e-6 (float32
-    summation order). No model here has BatchNorm."""
+    Phase gradients averaged over the ranks equal the union's gradients; tolerance 1e-6 absolute
+    plus 1e-4 relative (float32 summation order: a bias gradient of alpha-GAN's generator sums
+    100 x 28 x 28 terms, and differs by about 1e-5 of its size). No model here has BatchNorm: its batch statistics differ between a shard
+    and the union (unless synchronised, --trainer.sync_batchnorm), so alpha-GAN runs here with
+    ``norm="none"``."""
     flags = ["--model", model] + (["--resident"] if resident else [])
     run(tmp_path, *flags, "--devices", "2", "--batch", "50", "--labelled-batch", "20")
     run(tmp_path, *flags, "--devices", "1", "--batch", "100", "--labelled-batch", "40")
@@ -36,7 +39,7 @@ def test_a_ddp_step_on_two_shards_equals_a_step_on_their_union(tmp_path, model, 
     for key in ("weights", "grads"):
         for name, value in rank0[key].items():
             assert torch.equal(value, rank1[key][name]), f"ranks differ in {key} {name}"
-            torch.testing.assert_close(value, single[key][name], atol=1e-6, rtol=0, msg=f"{key} {name}")
+            torch.testing.assert_close(value, single[key][name], atol=1e-6, rtol=1e-4, msg=f"{key} {name}")
     moved = [n for n, g in rank0["grads"].items() if g is not None and g.abs().sum() > 0]
     assert len(moved) == len(rank0["grads"])  # every network learned something in this step
 

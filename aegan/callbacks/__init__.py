@@ -4,6 +4,7 @@ from aegan.callbacks.evaluation import Evaluation
 from aegan.callbacks.grids import DecoderGrid, ReconstructionGrid, StyleGrid
 from aegan.callbacks.latent import LatentScatterGIF, RepresentationMap
 from aegan.callbacks.media import FigureCallback, run_dir
+from aegan.callbacks.traversal import CodeTraversal
 
-__all__ = ["DecoderGrid", "Evaluation", "FigureCallback", "LatentScatterGIF", "ReconstructionGrid",
+__all__ = ["CodeTraversal", "DecoderGrid", "Evaluation", "FigureCallback", "LatentScatterGIF", "ReconstructionGrid",
            "RepresentationMap", "StyleGrid", "run_dir"]

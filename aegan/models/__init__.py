@@ -3,5 +3,8 @@
 from aegan.models.aae import AAE
 from aegan.models.aae_semi import SemiSupervisedAAE
 from aegan.models.base import AutoencodingModule, GenerativeModule
+from aegan.models.gan import GAN
+from aegan.models.infogan import InfoGAN
+from aegan.models.vae import VAE
 
-__all__ = ["AAE", "AutoencodingModule", "GenerativeModule", "SemiSupervisedAAE"]
+__all__ = ["AAE", "GAN", "VAE", "AutoencodingModule", "GenerativeModule", "InfoGAN", "SemiSupervisedAAE"]

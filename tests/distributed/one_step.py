@@ -19,7 +19,7 @@ from lightning.pytorch.loggers import CSVLogger  # noqa: E402
 from aegan.callbacks import LatentScatterGIF  # noqa: E402
 from aegan.callbacks.media import FigureCallback  # noqa: E402
 from aegan.data import AeganDataModule  # noqa: E402
-from aegan.models import AAE, SemiSupervisedAAE  # noqa: E402
+from aegan.models import AAE, GAN, VAE, InfoGAN, SemiSupervisedAAE  # noqa: E402
 
 
 class PinnedAAE(AAE):
@@ -39,12 +39,45 @@ class PinnedSemiSupervisedAAE(SemiSupervisedAAE):
         return torch.nn.functional.one_hot(cluster, self.decoder_classes).to(x.dtype), style
 
 
-# name -> (model, data module settings); the semi-supervised AAE also gets a labelled stream
+def pinned_noise(x, width):
+    """Numbers in (-1, 1) that are a fixed function of each example."""
+    flat = x.flatten(1)
+    projection = torch.randn(flat.shape[1], width, generator=torch.Generator().manual_seed(0)).to(x.device)
+    return torch.tanh(flat @ projection)
+
+
+class PinnedGAN(GAN):
+    def noise(self, x):
+        return pinned_noise(x, self.latent_dim)
+
+
+class PinnedInfoGAN(InfoGAN):
+    def noise(self, x):
+        prior = self.prior
+        u = pinned_noise(x, prior.noise.dim + prior.continuous)
+        category = (x.flatten(1).abs().sum(-1) * 1000).long() % prior.categories
+        return prior.join(u[:, :prior.noise.dim], category, u[:, prior.noise.dim:])
+
+
+class PinnedVAE(VAE):
+    def posterior_noise(self, x, mean):
+        return pinned_noise(x, mean.shape[-1])
+
+
+# name -> (model, data module settings); the semi-supervised AAE also gets a labelled stream, and
+# DCGAN digits. DCGAN runs without BatchNorm here: each process would normalise with its own
+# shard's statistics, and SyncBatchNorm, which shares them, needs GPUs (torch refuses it on CPU)
 MODELS = {
     "aae": (lambda: PinnedAAE(data_shape=(2,), num_classes=25, hidden=(16, 16)), {}),
     "aae_semi": (lambda: PinnedSemiSupervisedAAE(data_shape=(2,), num_classes=25, num_clusters=25, latent_dim=2,
                                                  hidden=(16, 16), disc_hidden=(8,), input_noise=0.0),
                  {"labels_per_class": 2}),
+    "gan": (lambda: PinnedGAN(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
+    "dcgan": (lambda: PinnedGAN(net="conv", channels=(4, 8), hidden=(16,), norm="none", latent_dim=8),
+              {"name": "mnist5k"}),
+    "vae": (lambda: PinnedVAE(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
+    "infogan": (lambda: PinnedInfoGAN(data_shape=(2,), num_classes=25, noise_dim=2, categories=4, continuous_codes=1,
+                                      net="mlp", hidden=(16, 16), q_hidden=8), {}),
 }
 
 
@@ -62,8 +95,8 @@ def main():
     L.seed_everything(0, verbose=False)
     make_model, data_settings = MODELS[args.model]
     model = make_model()
-    data = AeganDataModule("toy_grid", toy_size=440, batch_size=args.batch, resident=args.resident,
-                           labelled_batch_size=args.labelled_batch, **data_settings)
+    data = AeganDataModule(**{"name": "toy_grid", "toy_size": 440, **data_settings}, batch_size=args.batch,
+                           resident=args.resident, labelled_batch_size=args.labelled_batch)
     # one batch: as many optimizer steps as the model has phases
     callbacks, logger, limits = [], False, {"max_steps": len(model.optimizer_groups())}
     if args.media:

@@ -1,4 +1,4 @@
-"""Score a checkpoint: ``python -m aegan.evaluate CKPT [--metrics fid,critic,latent,recon,modes]``.
+"""Score a checkpoint: ``python -m aegan.evaluate CKPT [--metrics fid,critic,latent,recon,modes,codes]``.
 
 Loads any aegan checkpoint (the model class is recorded in it), rebuilds its data module from
 the checkpoint (or from ``--data``/``--data_path``), scores it on held-out real data with
@@ -60,7 +60,7 @@ def evaluate_checkpoint(checkpoint: str, metrics: str | None = None, data: str |
 
     Args:
         checkpoint: an aegan checkpoint (.ckpt).
-        metrics: comma-separated, from fid, critic, latent, recon, modes (default: all that apply).
+        metrics: comma-separated, from fid, critic, latent, recon, modes, codes (default: all that apply).
         data: data set name (default: the one the model was trained on).
         data_path: a held-out .npz; all of its examples are the real data.
         real: use at most this many real examples (default: all of the split or file).

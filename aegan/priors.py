@@ -101,15 +101,7 @@ class _PairPrior(Prior):
         device = self._device(device, generator)
         # one component per (sample, pair); a label fixes it across all pairs of that sample
         k = torch.randint(self.num_components, (n, pairs), device=device, generator=generator)
-        if labels is not None:
-            labels = torch.as_tensor(labels).reshape(-1)
-            if labels.shape[0] != n:
-                raise ValueError(f"{n} samples asked for but {labels.shape[0]} labels given")
-            if labels.device.type == "cpu" and ((labels >= self.num_components) | (labels < -1)).any():
-                raise ValueError(f"labels must lie in [-1, {self.num_components - 1}] "
-                                 f"for {type(self).__name__}")
-            labels = labels.to(device).long()
-            k = torch.where(labels[:, None] >= 0, labels[:, None], k)
+        k = _fix_components(self, k, labels)
         z = self._sample_2d(k.reshape(-1), generator)  # (n * pairs, 2)
         return z.reshape(n, self.dim)
 
@@ -172,6 +164,53 @@ class SwissRollPrior(_PairPrior):
         if self.noise:
             z = z + self.noise * torch.randn(z.shape, device=z.device, generator=generator)
         return z
+
+
+class CodePrior(Prior):
+    """InfoGAN's latent (Chen et al. 2016): incompressible noise from the ``noise`` prior, a
+    categorical code c ~ Cat(``categories``) as a one-hot vector, and ``continuous`` codes
+    ~ U[-1, 1], concatenated in that order. A label fixes the categorical code (-1: drawn), so
+    sampling per label gives one row per code value in the decoder grid."""
+
+    def __init__(self, noise: Prior, categories: int = 10, continuous: int = 2):
+        if categories < 2 or continuous < 0:
+            raise ConfigError(f"InfoGAN needs at least 2 categories and 0 or more continuous codes, "
+                              f"got {categories} and {continuous}")
+        super().__init__(noise.dim + categories + continuous)
+        self.noise, self.categories, self.continuous = noise, int(categories), int(continuous)
+        self.num_components = self.categories
+
+    def sample(self, n, labels=None, *, device=None, generator=None):
+        device = self._device(device, generator)
+        noise = self.noise.sample(n, device=device, generator=generator)
+        k = torch.randint(self.categories, (n,), device=device, generator=generator)
+        k = _fix_components(self, k[:, None], labels)[:, 0]
+        c = 2 * torch.rand(n, self.continuous, device=device, generator=generator) - 1
+        return self.join(noise, k, c)
+
+    def join(self, noise: Tensor, categories: Tensor, continuous: Tensor) -> Tensor:
+        """The latent of noise (n, noise dim), category indices (n,) and continuous codes (n, m)."""
+        one_hot = (categories[:, None] == torch.arange(self.categories, device=noise.device)).to(noise.dtype)
+        return torch.cat([noise, one_hot, continuous.to(noise.dtype)], -1)
+
+    def split(self, z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(noise, one-hot categorical code, continuous codes) of latents ``z``."""
+        return z.split([self.noise.dim, self.categories, self.continuous], -1)
+
+
+def _fix_components(prior: Prior, k: Tensor, labels) -> Tensor:
+    """Drawn component indices ``k`` (n, pairs), with those of the labelled samples set to their
+    label (label -1: keep the draw). Label values are checked on CPU tensors only."""
+    if labels is None:
+        return k
+    n = len(k)
+    labels = torch.as_tensor(labels).reshape(-1)
+    if labels.shape[0] != n:
+        raise ValueError(f"{n} samples asked for but {labels.shape[0]} labels given")
+    if labels.device.type == "cpu" and ((labels >= prior.num_components) | (labels < -1)).any():
+        raise ValueError(f"labels must lie in [-1, {prior.num_components - 1}] for {type(prior).__name__}")
+    labels = labels.to(k.device).long()
+    return torch.where(labels[:, None] >= 0, labels[:, None], k)
 
 
 def _refuse_labels(prior: Prior, labels) -> None:

@@ -4,7 +4,15 @@ import pytest
 import torch
 
 from aegan.errors import ConfigError
-from aegan.priors import PRIORS, GaussianPrior, MixturePrior, SwissRollPrior, UniformPrior, make_prior
+from aegan.priors import (
+    PRIORS,
+    CodePrior,
+    GaussianPrior,
+    MixturePrior,
+    SwissRollPrior,
+    UniformPrior,
+    make_prior,
+)
 
 N = 200_000
 
@@ -91,6 +99,24 @@ def test_label_minus_one_means_any_component():
     u = (draw(prior, labels, n=10_000).norm(dim=1) / prior.radius) ** 2
     assert u[:5000].min() < 0.1 and u[:5000].max() > 0.9
     assert ((u[5000:] >= 0.2 - 1e-5) & (u[5000:] <= 0.3 + 1e-5)).all()
+
+
+def test_infogan_codes_are_noise_a_uniform_one_hot_category_and_uniform_continuous_codes():
+    prior = CodePrior(GaussianPrior(3), categories=4, continuous=2)
+    z = draw(prior, n=40_000)
+    noise, one_hot, continuous = prior.split(z)
+    assert z.shape == (40_000, 3 + 4 + 2) and prior.num_components == 4
+    assert torch.allclose(noise.std(0), torch.ones(3), atol=0.02)
+    assert torch.equal(one_hot.sum(-1), torch.ones(40_000)) and set(one_hot.unique().tolist()) == {0.0, 1.0}
+    assert torch.allclose(one_hot.mean(0), torch.full((4,), 0.25), atol=0.01)
+    assert continuous.min() >= -1 and continuous.max() <= 1
+    assert torch.allclose(continuous.var(0), torch.full((2,), 1 / 3), atol=0.01)  # U[-1, 1]
+    labels = torch.tensor([2, -1, 0])
+    fixed = prior.split(prior.sample(3, labels))[1].argmax(-1)
+    assert fixed[0] == 2 and fixed[2] == 0
+    assert torch.equal(prior.join(*prior.split(z)[:1], one_hot.argmax(-1), continuous), z)  # join undoes split
+    with pytest.raises(ValueError, match=r"\[-1, 3\]"):
+        prior.sample(1, torch.tensor([4]))
 
 
 @pytest.mark.parametrize("name", sorted(PRIORS))

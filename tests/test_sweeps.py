@@ -1,7 +1,6 @@
 """W&B sweep files: valid, and every trial command they make is accepted by train.py."""
 
 import sys
-from pathlib import Path
 
 import pytest
 import yaml

@@ -20,7 +20,7 @@ class Evaluation(Callback):
     :mod:`aegan.metrics.suite`).
 
     Args:
-        metrics: names from ``fid, critic, latent, recon, modes``; by default every one that
+        metrics: names from ``fid, critic, latent, recon, modes, codes``; by default every one that
             applies to the model and data except the critic, which trains a network each time.
         every_n_epochs: evaluate on every n-th validation epoch.
         real: number of held-out validation examples to compare with (at most the split).

@@ -9,6 +9,7 @@
 | `latent` | an encoder                    | `latent_swd`, `latent_mmd` between q(z) and p(z)   |
 | `recon`  | an encoder                    | `recon_mse`, `recon_l1` on the real examples       |
 | `modes`  | 2-D toy mixtures (ring, grid) | `modes_covered`, `high_quality`, `reverse_kl`      |
+| `codes`  | a categorical code, digits    | `code_accuracy`: code values matched to digits     |
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import torch
 from torch import Tensor
 
 from aegan.errors import ConfigError, unknown_choice
+from aegan.metrics.codes import code_accuracy, code_values
 from aegan.metrics.fid import FID
 from aegan.metrics.latent import mmd, reconstruction_errors
 from aegan.metrics.modes import mode_coverage
 from aegan.metrics.wasserstein import critic_distance, sliced_wasserstein
 
-METRICS = ("fid", "critic", "latent", "recon", "modes")
+METRICS = ("fid", "critic", "latent", "recon", "modes", "codes")
 
 
 def applicable(module, real: Tensor, modes: Tensor | None = None, inception: bool = False) -> dict[str, str | None]:
@@ -39,6 +41,8 @@ def applicable(module, real: Tensor, modes: Tensor | None = None, inception: boo
         "latent": encoder,
         "recon": encoder,
         "modes": None if modes is not None else "mode coverage needs a 2-D toy mixture (toy_ring, toy_grid)",
+        "codes": None if digits and code_values(module) else
+        "code accuracy needs 28x28 digits and a categorical code to sample by (InfoGAN's c, a prior with components)",
     }
 
 
@@ -127,4 +131,6 @@ def _scores(module, real, labels, metrics, n, fid, modes, mode_std, critic_steps
                 results.update(reconstruction_errors(real, reconstruct(module, real, labels, batch_size)))
     if "modes" in metrics:
         results.update(mode_coverage(fake, modes, mode_std))
+    if "codes" in metrics:
+        results["code_accuracy"] = code_accuracy(module, max(1, n // code_values(module)), batch_size)
     return results

@@ -4,5 +4,9 @@ from aegan.models.aae import AAE
 from aegan.models.aae_semi import SemiSupervisedAAE
 from aegan.models.alpha_gan import AlphaGAN
 from aegan.models.base import AutoencodingModule, GenerativeModule
+from aegan.models.gan import GAN
+from aegan.models.infogan import InfoGAN
+from aegan.models.vae import VAE
 
-__all__ = ["AAE", "AlphaGAN", "AutoencodingModule", "GenerativeModule", "SemiSupervisedAAE"]
+__all__ = ["AAE", "GAN", "VAE", "AlphaGAN", "AutoencodingModule", "GenerativeModule", "InfoGAN",
+           "SemiSupervisedAAE"]

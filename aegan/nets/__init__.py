@@ -1,5 +1,9 @@
-"""Network builders: ``mlp`` (fully connected); conv and resnet families join with their models."""
+"""Network builders: ``mlp`` (fully connected), ``conv`` (DCGAN-style) and ``family`` (pick one
+of the two by name); the resnet family joins with its models."""
 
-from aegan.nets.mlp import ACTIVATIONS, mlp, mlp_decoder, mlp_encoder
+from aegan.nets.conv import conv_decoder, conv_trunk
+from aegan.nets.family import NETS, decoder, trunk
+from aegan.nets.mlp import ACTIVATIONS, mlp, mlp_decoder, mlp_encoder, mlp_trunk
 
-__all__ = ["ACTIVATIONS", "mlp", "mlp_decoder", "mlp_encoder"]
+__all__ = ["ACTIVATIONS", "NETS", "conv_decoder", "conv_trunk", "decoder", "mlp", "mlp_decoder", "mlp_encoder",
+           "mlp_trunk", "trunk"]

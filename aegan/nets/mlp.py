@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from torch import nn
 
-ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "tanh": nn.Tanh}
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "leaky_relu_0.01": lambda: nn.LeakyReLU(0.01),
+               "elu": nn.ELU, "tanh": nn.Tanh}
 
 
 def mlp(in_features: int, hidden: Sequence[int], out_features: int, activation: str = "relu",
@@ -28,6 +29,15 @@ def mlp_encoder(data_shape: Sequence[int], hidden: Sequence[int], out_features: 
                 activation: str = "relu") -> nn.Sequential:
     """Flattens an input of ``data_shape`` and maps it to ``out_features``."""
     return nn.Sequential(nn.Flatten(), mlp(math.prod(data_shape), hidden, out_features, activation))
+
+
+def mlp_trunk(data_shape: Sequence[int], hidden: Sequence[int], activation: str = "relu") -> tuple[nn.Sequential, int]:
+    """Flattens an input of ``data_shape`` and maps it through layers of widths ``hidden``, each
+    followed by ``activation``: features for heads to share. Returns the network and its width."""
+    if not hidden:
+        return nn.Sequential(nn.Flatten()), math.prod(data_shape)
+    body = mlp(math.prod(data_shape), hidden[:-1], hidden[-1], activation)
+    return nn.Sequential(nn.Flatten(), *body, ACTIVATIONS[activation]()), hidden[-1]
 
 
 def mlp_decoder(in_features: int, hidden: Sequence[int], data_shape: Sequence[int],

@@ -19,7 +19,7 @@ from lightning.pytorch.loggers import CSVLogger  # noqa: E402
 from aegan.callbacks import LatentScatterGIF  # noqa: E402
 from aegan.callbacks.media import FigureCallback  # noqa: E402
 from aegan.data import AeganDataModule  # noqa: E402
-from aegan.models import AAE, AlphaGAN, SemiSupervisedAAE  # noqa: E402
+from aegan.models import AAE, GAN, VAE, AlphaGAN, InfoGAN, SemiSupervisedAAE  # noqa: E402
 
 
 class PinnedAAE(AAE):
@@ -39,16 +39,40 @@ class PinnedSemiSupervisedAAE(SemiSupervisedAAE):
         return torch.nn.functional.one_hot(cluster, self.decoder_classes).to(x.dtype), style
 
 
-class PinnedAlphaGAN(AlphaGAN):
-    """Likewise for the prior draws of the code discriminator and of the generator's samples."""
+def pinned_noise(x, width, scale=1.0):
+    """Numbers in (-1, 1) that are a fixed function of each example."""
+    flat = x.flatten(1)
+    projection = torch.randn(flat.shape[1], width, generator=torch.Generator().manual_seed(0)).to(x.device)
+    return torch.tanh(flat @ projection / scale)
 
+
+class PinnedGAN(GAN):
+    def noise(self, x):
+        return pinned_noise(x, self.latent_dim)
+
+
+class PinnedInfoGAN(InfoGAN):
+    def noise(self, x):
+        prior = self.prior
+        u = pinned_noise(x, prior.noise.dim + prior.continuous)
+        category = (x.flatten(1).abs().sum(-1) * 1000).long() % prior.categories
+        return prior.join(u[:, :prior.noise.dim], category, u[:, prior.noise.dim:])
+
+
+class PinnedVAE(VAE):
+    def posterior_noise(self, x, mean):
+        return pinned_noise(x, mean.shape[-1])
+
+
+class PinnedAlphaGAN(AlphaGAN):
     def prior_sample(self, x, y):
-        projection = torch.randn(x[0].numel(), self.latent_dim, generator=torch.Generator().manual_seed(0))
-        return torch.tanh(x.flatten(1) @ projection.to(x.device) / 10)
+        return pinned_noise(x, self.latent_dim, scale=10)
 
 
 # name -> (model, data module settings); the semi-supervised AAE also gets a labelled stream, and
-# alpha-GAN trains its residual nets, without BatchNorm (see test_ddp.py), on the embedded digits
+# alpha-GAN and DCGAN train on the embedded digits, without BatchNorm: each process would normalise
+# with its own shard's statistics, and SyncBatchNorm, which shares them, needs GPUs (torch refuses
+# it on CPU)
 MODELS = {
     "aae": (lambda: PinnedAAE(data_shape=(2,), num_classes=25, hidden=(16, 16)), {}),
     "aae_semi": (lambda: PinnedSemiSupervisedAAE(data_shape=(2,), num_classes=25, num_clusters=25, latent_dim=2,
@@ -56,6 +80,12 @@ MODELS = {
                  {"labels_per_class": 2}),
     "alpha_gan": (lambda: PinnedAlphaGAN(channels=4, max_channels=8, norm="none", latent_dim=4, code_hidden=(8,)),
                   {"name": "mnist5k"}),
+    "gan": (lambda: PinnedGAN(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
+    "dcgan": (lambda: PinnedGAN(net="conv", channels=(4, 8), hidden=(16,), norm="none", latent_dim=8),
+              {"name": "mnist5k"}),
+    "vae": (lambda: PinnedVAE(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
+    "infogan": (lambda: PinnedInfoGAN(data_shape=(2,), num_classes=25, noise_dim=2, categories=4, continuous_codes=1,
+                                      net="mlp", hidden=(16, 16), q_hidden=8), {}),
 }
 
 

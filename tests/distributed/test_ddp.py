@@ -10,7 +10,10 @@ import torch
 from tests.conftest import REPO
 
 SCRIPT = REPO / "tests" / "distributed" / "one_step.py"
-MODELS = {"aae": 3, "aae_semi": 4, "alpha_gan": 6}  # every landed model, with its optimizer steps per batch
+MODELS = {"aae": 3, "aae_semi": 4, "alpha_gan": 6, "gan": 2, "dcgan": 2, "vae": 1, "infogan": 2}  # every landed
+# model, with its optimizer steps per batch. The data path does not depend on the model: the resident
+# batches are checked with the AAEs (one stream and two), the DataLoader with every model
+CASES = [(model, resident) for model in MODELS for resident in (False, True) if model.startswith("aae") or not resident]
 
 
 def run(out, *args):
@@ -19,17 +22,16 @@ def run(out, *args):
     assert result.returncode == 0, result.stderr[-4000:]
 
 
-@pytest.mark.parametrize("resident", [False, True], ids=["dataloader", "resident"])
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model, resident", CASES, ids=[f"{m}-{'resident' if r else 'dataloader'}" for m, r in CASES])
 def test_a_ddp_step_on_two_shards_equals_a_step_on_their_union(tmp_path, model, resident):
     """Each rank trains on its 50-example shard (and its 20-example shard of the labelled stream,
     for the semi-supervised AAE); a single process trains on the 100-example union (and the
     40-example labelled union): both data paths split the same seeded permutations rank::2.
     Phase gradients averaged over the ranks equal the union's gradients; tolerance 1e-6 absolute
     plus 1e-4 relative (float32 summation order: a bias gradient of alpha-GAN's generator sums
-    100 x 28 x 28 terms, and differs by about 1e-5 of its size). No model here has BatchNorm: its batch statistics differ between a shard
-    and the union (unless synchronised, --trainer.sync_batchnorm), so alpha-GAN runs here with
-    ``norm="none"``."""
+    100 x 28 x 28 terms, and differs by about 1e-5 of its size). No model here has BatchNorm: its
+    batch statistics differ between a shard and the union (unless synchronised,
+    --trainer.sync_batchnorm), so alpha-GAN and DCGAN run here with ``norm="none"``."""
     flags = ["--model", model] + (["--resident"] if resident else [])
     run(tmp_path, *flags, "--devices", "2", "--batch", "50", "--labelled-batch", "20")
     run(tmp_path, *flags, "--devices", "1", "--batch", "100", "--labelled-batch", "40")

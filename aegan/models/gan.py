@@ -1,0 +1,113 @@
+"""Generative Adversarial Network (Goodfellow et al. 2014) and DCGAN (Radford et al. 2016).
+
+A generator G maps noise z ~ p(z) to data; a discriminator D tells real examples from G's
+samples. Two phases per batch, each with its own Adam optimizer:
+
+1. ``disc``  D learns real examples as real and samples as fake:
+             L_D = -log D(x) - log(1 - D(G(z)))
+2. ``gen``   G fools D with the non-saturating loss (the paper's practical choice, strong
+             gradients while D still wins easily):  L_G = -log D(G(z))
+
+Both losses work on logits (``binary_cross_entropy_with_logits``); each phase draws its own z.
+``disc_steps`` and ``gen_steps`` repeat the phases on every batch.
+
+Networks (``net``, see :mod:`aegan.nets.family`): ``mlp`` with the defaults is the seeds' MLP
+GAN, G: 100 -> 128 LeakyReLU(0.01) -> 784 and D: 784 -> 128 LeakyReLU(0.01) -> 1. The seed's
+tanh output (images in [-1, 1]) is here a logit output whose sigmoid gives the image in [0, 1],
+the codebase's convention (``decode`` applies the sigmoid; D sees images in [0, 1]); since
+tanh(a) = 2 sigmoid(2a) - 1 the two generators describe the same images. ``conv`` is DCGAN: the
+same algorithm with DCGAN-style networks (:mod:`aegan.nets.conv`, the ``dcgan`` config).
+
+D is a trunk (data to features) with a one-logit head, so that InfoGAN
+(:mod:`aegan.models.infogan`) can put its Q head on the same trunk. Validation logs
+``val/disc_acc_real``, the share of held-out real images D calls real: well below
+``train/disc/acc_real``, it shows D memorising the training set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from torch import Tensor, nn
+
+from aegan.errors import ConfigError
+from aegan.losses import accuracy, discriminator_loss, generator_loss
+from aegan.models.base import GenerativeModule, Losses
+from aegan.nets import decoder, trunk
+
+
+class GAN(GenerativeModule):
+    """GAN with MLP or DCGAN-style conv networks.
+
+    Args:
+        latent_dim, prior, prior_args: z and p(z) (see :mod:`aegan.priors`).
+        net: ``mlp`` or ``conv``.
+        hidden: fully connected widths of D (after the convolutions, for ``conv``); G mirrors them.
+        channels: convolution widths of D (``conv`` only); G mirrors them.
+        norm: ``batch`` or ``none``: BatchNorm in the conv networks.
+        activation: the MLP networks' hidden activation, one of :data:`aegan.nets.ACTIVATIONS`.
+        lr_gen, lr_disc, betas: Adam per phase.
+        gen_steps, disc_steps: repetitions of each phase per batch.
+        compile: ``none``, ``compile`` or ``graph`` (see :class:`~aegan.models.base.GenerativeModule`).
+    """
+
+    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, latent_dim: int = 100,
+                 prior: str = "gaussian", prior_args: dict | None = None, net: Literal["mlp", "conv"] = "mlp",
+                 hidden: Sequence[int] = (128,), channels: Sequence[int] = (64, 128),
+                 norm: Literal["batch", "none"] = "batch", activation: str = "leaky_relu_0.01",
+                 lr_gen: float = 2e-4, lr_disc: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+                 gen_steps: int = 1, disc_steps: int = 1, compile: Literal["none", "compile", "graph"] = "none"):
+        super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
+        self.save_hyperparameters()
+        if gen_steps < 1 or disc_steps < 1:
+            raise ConfigError(f"gen_steps and disc_steps must be at least 1, got {gen_steps} and {disc_steps}")
+        self.generator = decoder(net, self.latent_dim, self.data_shape, hidden, channels, norm, activation)
+        self.trunk, width = trunk(net, self.data_shape, hidden, channels, norm, activation)
+        self.disc_head = nn.Linear(width, 1)
+
+    # --- protocol --------------------------------------------------------------------------------
+
+    def decode(self, z: Tensor) -> Tensor:
+        return self.data_output(self.generator(z))
+
+    def discriminate(self, x: Tensor) -> Tensor:
+        """D's logit per example (> 0: "real")."""
+        return self.disc_head(self.trunk(x)).squeeze(-1)
+
+    # --- the two phases --------------------------------------------------------------------------
+
+    def noise(self, x: Tensor) -> Tensor:
+        """The latents G decodes for this batch: draws from p(z), one per example (a seam: the
+        distributed test pins them to the examples)."""
+        return self.prior.sample(len(x), device=x.device)
+
+    def discriminator_terms(self, x: Tensor) -> Losses:
+        real, fake = self.discriminate(x), self.discriminate(self.decode(self.noise(x)))
+        acc_real, acc_fake = accuracy(real, fake)
+        return {"loss": discriminator_loss(real, fake), "acc_real": acc_real, "acc_fake": acc_fake}
+
+    def generator_terms(self, x: Tensor) -> Losses:
+        return {"loss": generator_loss(self.discriminate(self.decode(self.noise(x))))}
+
+    def optimizer_groups(self):
+        return {
+            "disc": ([*self.trunk.parameters(), *self.disc_head.parameters()], self.hparams.lr_disc),
+            "gen": (self.generator.parameters(), self.hparams.lr_gen),
+        }
+
+    def train_step(self, x: Tensor, y: Tensor) -> Losses:
+        out: Losses = {}
+        for _ in range(self.hparams.disc_steps):
+            out |= self.phase("disc", lambda: self.discriminator_terms(x))
+        for _ in range(self.hparams.gen_steps):
+            out |= self.phase("gen", lambda: self.generator_terms(x))
+        return out
+
+    # --- validation ------------------------------------------------------------------------------
+
+    def validation_step(self, batch, batch_idx, dataloader_idx=0):
+        x, _ = batch
+        split = "val" if dataloader_idx == 0 else "test"
+        self.log(f"{split}/disc_acc_real", (self.discriminate(x) > 0).float().mean(), sync_dist=True,
+                 add_dataloader_idx=False)

@@ -1,0 +1,154 @@
+"""InfoGAN (Chen et al. 2016): a GAN whose generator must keep part of its latent recoverable.
+
+The latent is [noise, one-hot c_cat, c_cont] (:class:`~aegan.priors.CodePrior`): 62 noise
+dimensions (uniform on [-1, 1], as in the paper's code), a categorical code c_cat ~ Cat(10) and
+two continuous codes c_cont ~ U[-1, 1]. Q, the approximate posterior of the codes given an
+image, is a head on the discriminator's trunk: logits of c_cat, and a mean and a log standard
+deviation per continuous code (a diagonal Gaussian). The mutual-information lower bound
+
+    L_I = E_{c ~ p(c), x ~ G(noise, c)} [log Q(c | x)] + H(c)  <=  I(c; G(noise, c))
+
+is maximised by G and by Q (weights ``lambda_cat`` and ``lambda_cont``). Its categorical part,
+L_I,cat = ln 10 - CE(Q_cat(x), c_cat), is at most H(c_cat) = ln 10 = 2.30, reached when Q reads
+the code off every sample; the continuous part is L_I,cont = m ln 2 + E[log Q(c_cont | x)]. Two
+phases per batch (the entropies H(c) are constants and carry no gradient):
+
+1. ``disc`` trunk, D head and Q head:  L_D + lambda_cat CE + lambda_cont NLL   (on the fake batch)
+2. ``gen``  G:  -log D(G(z)) + lambda_cat CE + lambda_cont NLL
+
+with CE the categorical cross-entropy and NLL the Gaussian negative log-likelihood of the codes G
+was given. The data's labels never reach Q's loss (``train_step`` ignores y): a popular peer
+feeds the real labels to it, which makes a conditional GAN instead. Both phases log
+``mi_cat`` and ``mi_cont`` (nats); ``gen/mi_cat`` should approach ln 10.
+
+``classify(x)`` gives Q's categorical probabilities; validation logs ``val/q_accuracy``, the
+share of held-out real digits whose Q code matches their label under the best one-to-one
+mapping of codes to digits (the paper's "5% error" protocol), beside the GAN's
+``val/disc_acc_real``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Literal
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.distributions import Normal
+from torchmetrics import CatMetric
+
+from aegan.losses import accuracy, discriminator_loss, generator_loss
+from aegan.metrics.codes import best_mapping_accuracy
+from aegan.models.base import Losses
+from aegan.models.gan import GAN
+from aegan.priors import CodePrior, make_prior
+
+# Q's standard deviations stay above e^-3 = 0.05: below it the likelihood's gradients (1 / sigma^2)
+# would swamp the adversarial ones
+LOG_STD_FLOOR = -3.0
+
+
+class InfoGAN(GAN):
+    """InfoGAN with DCGAN-style (default: the paper's MNIST networks) or MLP networks.
+
+    Args:
+        noise_dim, prior, prior_args: the incompressible noise and its distribution.
+        categories: values of the categorical code; continuous_codes: number of continuous codes.
+        lambda_cat, lambda_cont: weights of the two parts of L_I.
+        q_hidden: width of Q's hidden layer on top of the trunk.
+        net, hidden, channels, norm, activation, lr_gen, lr_disc, betas, gen_steps, disc_steps,
+        compile: as for :class:`~aegan.models.gan.GAN`.
+    """
+
+    def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, noise_dim: int = 62,
+                 prior: str = "uniform", prior_args: dict | None = None, categories: int = 10,
+                 continuous_codes: int = 2, lambda_cat: float = 1.0, lambda_cont: float = 0.1,
+                 net: Literal["mlp", "conv"] = "conv", hidden: Sequence[int] = (1024,),
+                 channels: Sequence[int] = (64, 128), norm: Literal["batch", "none"] = "batch",
+                 activation: str = "leaky_relu", q_hidden: int = 128, lr_gen: float = 1e-3, lr_disc: float = 2e-4,
+                 betas: tuple[float, float] = (0.5, 0.999), gen_steps: int = 1, disc_steps: int = 1,
+                 compile: Literal["none", "compile", "graph"] = "none"):
+        noise = make_prior(prior, noise_dim, **(prior_args or {}))
+        code_prior = CodePrior(noise, categories, continuous_codes)
+        super().__init__(data_shape, num_classes, code_prior.dim, prior, prior_args, net, hidden, channels, norm,
+                         activation, lr_gen, lr_disc, betas, gen_steps, disc_steps, compile)
+        # GAN's call recorded GAN's arguments too; latent_dim is not InfoGAN's (it follows from the codes)
+        self.hparams.pop("latent_dim", None)
+        self.save_hyperparameters()
+        self.prior = code_prior
+        width = self.disc_head.in_features
+        batch_norm = [nn.BatchNorm1d(q_hidden)] if net == "conv" and norm == "batch" else []
+        self.q_head = nn.Sequential(nn.Linear(width, q_hidden), *batch_norm, nn.LeakyReLU(0.2),
+                                    nn.Linear(q_hidden, categories + 2 * continuous_codes))
+        self.q_outputs = nn.ModuleDict({split: nn.ModuleDict({"codes": CatMetric(), "labels": CatMetric()})
+                                        for split in ("val", "test")})
+
+    # --- Q ---------------------------------------------------------------------------------------
+
+    def posterior(self, features: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Q's (categorical logits, means, log standard deviations) from trunk features."""
+        logits, mean, log_std = self.q_head(features).split(
+            [self.prior.categories, self.prior.continuous, self.prior.continuous], -1)
+        return logits, mean, log_std.clamp(min=LOG_STD_FLOOR)
+
+    def classify(self, x: Tensor) -> Tensor:
+        """Q(c_cat | x): the categorical code's probabilities."""
+        return self.posterior(self.trunk(x))[0].softmax(-1)
+
+    def information_terms(self, features: Tensor, z: Tensor) -> Losses:
+        """The weighted L_I loss of samples generated from ``z`` (trunk ``features`` of them), and
+        the two lower bounds in nats."""
+        _, one_hot, c = self.prior.split(z)
+        logits, mean, log_std = self.posterior(features)
+        cross_entropy = F.cross_entropy(logits, one_hot.argmax(-1))
+        nll = -Normal(mean, log_std.exp(), validate_args=False).log_prob(c).sum(-1).mean()
+        return {"info": self.hparams.lambda_cat * cross_entropy + self.hparams.lambda_cont * nll,
+                "mi_cat": math.log(self.prior.categories) - cross_entropy,
+                "mi_cont": self.prior.continuous * math.log(2) - nll}
+
+    # --- the two phases --------------------------------------------------------------------------
+
+    def discriminator_terms(self, x: Tensor) -> Losses:
+        z = self.noise(x)
+        features = self.trunk(self.decode(z))
+        real, fake = self.discriminate(x), self.disc_head(features).squeeze(-1)
+        out = self.information_terms(features, z)
+        acc_real, acc_fake = accuracy(real, fake)
+        return {"loss": discriminator_loss(real, fake) + out.pop("info"), "acc_real": acc_real,
+                "acc_fake": acc_fake, **out}
+
+    def generator_terms(self, x: Tensor) -> Losses:
+        z = self.noise(x)
+        features = self.trunk(self.decode(z))
+        adversarial = generator_loss(self.disc_head(features).squeeze(-1))
+        out = self.information_terms(features, z)
+        return {"loss": adversarial + out.pop("info"), "adversarial": adversarial, **out}
+
+    def optimizer_groups(self):
+        groups = super().optimizer_groups()
+        params, lr = groups["disc"]
+        groups["disc"] = ([*params, *self.q_head.parameters()], lr)
+        return groups
+
+    # --- validation: Q as a classifier of real digits ---------------------------------------------
+
+    def validation_step(self, batch, batch_idx, dataloader_idx=0):
+        super().validation_step(batch, batch_idx, dataloader_idx)
+        x, y = batch
+        outputs = self.q_outputs["val" if dataloader_idx == 0 else "test"]
+        outputs["codes"].update(self.classify(x).argmax(-1))
+        outputs["labels"].update(y)
+
+    def on_validation_epoch_end(self):
+        for split, outputs in self.q_outputs.items():
+            if not outputs["codes"].update_count:
+                continue
+            codes, labels = outputs["codes"].compute().long(), outputs["labels"].compute().long()
+            for metric in outputs.values():
+                metric.reset()
+            known = labels >= 0
+            if known.any() and not self.trainer.sanity_checking:
+                score, _ = best_mapping_accuracy(codes[known], labels[known], self.prior.categories,
+                                                 max(self.num_classes, int(labels.max()) + 1))
+                self.log(f"{split}/q_accuracy", score, sync_dist=False)

@@ -80,8 +80,8 @@ def test_the_model_shortcut_becomes_a_leading_config(monkeypatch):
 @pytest.mark.parametrize("args, message", [
     (["--model", "nope"], "unknown model 'nope'; valid choices: aae"),
     (["--model.prior", "nope"], "unknown prior 'nope'; valid choices: gaussian, mixture, swiss_roll, uniform"),
-    (["--data.name", "nope"], ("unknown dataset 'nope'; valid choices: arrays, mnist, mnist5k, toy_grid, "
-                               "toy_ring, toy_swiss_roll")),
+    (["--data.name", "nope"], ("unknown dataset 'nope'; valid choices: arrays, fashion_mnist, folder, mnist, "
+                               "mnist5k, quickdraw, toy_grid, toy_ring, toy_swiss_roll")),
     (["--data.name", "arrays", "--data.path", "missing.npz"], "data file not found: missing.npz"),
     (["--data.name", "arrays", "--data.path", "{noxs}"], "has no array 'x' (it has: a); expected x uint8"),
     (["--model.encoder", "vae"], "--model.encoder: Expected a typing.Literal['deterministic', 'gaussian']"),

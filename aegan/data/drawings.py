@@ -6,8 +6,9 @@
   position in the requested list.
 - ``folder``: every image file under a folder (e.g. CelebA's ``img_align_celeba/``), decoded
   by Pillow (torchvision's own decoders are deprecated), resized by torchvision so that the
-  shorter side is ``image_size`` and centre-cropped to a square. Images in sub-folders are labelled by their sub-folder (sorted names, as
-  torchvision's ``ImageFolder`` does); images directly in the folder are unlabelled.
+  shorter side is ``image_size`` and centre-cropped to a square. Images in sub-folders are
+  labelled by their sub-folder (sorted names, as torchvision's ``ImageFolder`` does); images
+  directly in the folder are unlabelled.
 
 Both load into uint8 ``(N, C, H, W)`` arrays; images are resized one at a time into a
 preallocated array, so a large folder never sits in memory at its original size.
@@ -44,7 +45,7 @@ def load_quickdraw(path: str | None, categories: str | Sequence[str] | None, lim
                           f"(e.g. cat.npy) from the Quick, Draw! data set into it")
     names = category_list(categories)
     if not names:
-        raise ConfigError(f"quickdraw needs --data.categories (comma-separated); available in {folder}: "
+        raise ConfigError(f"quickdraw needs --data.classes (comma-separated); available in {folder}: "
                           f"{', '.join(available)}")
     unknown = [name for name in names if name not in available]
     if unknown:

@@ -59,6 +59,10 @@ class SemiSupervisedAAE(AutoencodingModule):
             discriminators'.
         input_noise: standard deviation of Gaussian noise added to the encoder's input while
             training (a regulariser; 0 turns it off).
+        cat_code: what D_cat sees of the encoder's y: the ``softmax`` probabilities (the paper),
+            or ``gumbel``: a one-hot draw from them, straight-through Gumbel-softmax, so that D_cat
+            compares one-hot vectors with one-hot vectors and can only tell them apart by how
+            often each cluster comes up.
         recon_loss: ``bce`` (images), ``mse`` or ``l1``.
         lr_ae, lr_gen, lr_disc, lr_classify, betas: Adam per phase.
         lr_milestones, lr_gamma: every learning rate is multiplied by ``lr_gamma`` after each
@@ -69,7 +73,8 @@ class SemiSupervisedAAE(AutoencodingModule):
                  latent_dim: int = 10, prior: str = "gaussian", prior_args: dict | None = None,
                  heads: bool = False, heads_margin: float = 3.0, heads_weight: float = 1.0,
                  hidden: Sequence[int] = (1000, 1000), disc_hidden: Sequence[int] = (1000, 1000),
-                 input_noise: float = 0.3, recon_loss: str | None = None,
+                 input_noise: float = 0.3, cat_code: Literal["softmax", "gumbel"] = "softmax",
+                 recon_loss: str | None = None,
                  lr_ae: float = 1e-3, lr_gen: float = 1e-3, lr_disc: float = 2e-4, lr_classify: float = 1e-3,
                  betas: tuple[float, float] = (0.5, 0.999), lr_milestones: Sequence[int] = (),
                  lr_gamma: float = 0.1, compile: Literal["none", "compile", "graph"] = "none"):
@@ -80,6 +85,8 @@ class SemiSupervisedAAE(AutoencodingModule):
         if self.recon_loss not in RECONSTRUCTION_LOSSES or (self.recon_loss == "bce" and not self.is_image):
             raise ConfigError(f"recon_loss {self.recon_loss!r} does not suit this data; use "
                               f"{'bce, mse or l1' if self.is_image else 'mse or l1'}")
+        if cat_code not in ("softmax", "gumbel"):
+            raise ConfigError(f"unknown cat_code {cat_code!r}; valid choices: softmax, gumbel")
         if num_clusters < 2:
             raise ConfigError(f"num_clusters must be at least 2, got {num_clusters}")
         self.decoder_classes = num_clusters
@@ -136,6 +143,10 @@ class SemiSupervisedAAE(AutoencodingModule):
         clusters = torch.randint(self.decoder_classes, (len(x),), device=x.device)
         return F.one_hot(clusters, self.decoder_classes).to(x.dtype), self.prior.sample(len(x), device=x.device)
 
+    def disc_cat_input(self, logits: Tensor) -> Tensor:
+        """The categorical code D_cat judges (see ``cat_code``)."""
+        return F.gumbel_softmax(logits, hard=True) if self.hparams.cat_code == "gumbel" else logits.softmax(-1)
+
     def reconstruction_terms(self, x: Tensor) -> Losses:
         logits, z = self.heads_of(self.noisy(x))
         raw = self.decoder(self.code(logits.softmax(-1), z))
@@ -150,7 +161,7 @@ class SemiSupervisedAAE(AutoencodingModule):
     def discriminator_terms(self, x: Tensor) -> Losses:
         cat_real, style_real = self.prior_sample(x)
         logits, z = self.heads_of(self.noisy(x))
-        real_c, fake_c = self.disc_cat(cat_real).squeeze(-1), self.disc_cat(logits.softmax(-1)).squeeze(-1)
+        real_c, fake_c = self.disc_cat(cat_real).squeeze(-1), self.disc_cat(self.disc_cat_input(logits)).squeeze(-1)
         real_z, fake_z = self.disc_style(style_real).squeeze(-1), self.disc_style(z).squeeze(-1)
         acc_cat, _ = accuracy(real_c, fake_c)
         acc_style, _ = accuracy(real_z, fake_z)
@@ -159,7 +170,7 @@ class SemiSupervisedAAE(AutoencodingModule):
 
     def generator_terms(self, x: Tensor) -> Losses:
         logits, z = self.heads_of(self.noisy(x))
-        return {"loss": generator_loss(self.disc_cat(logits.softmax(-1)).squeeze(-1))
+        return {"loss": generator_loss(self.disc_cat(self.disc_cat_input(logits)).squeeze(-1))
                 + generator_loss(self.disc_style(z).squeeze(-1))}
 
     def classification_terms(self, x: Tensor, y: Tensor) -> Losses:

@@ -3,6 +3,7 @@ import torch
 
 from aegan.callbacks import StyleGrid
 from aegan.data import AeganDataModule
+from aegan.errors import ConfigError
 from aegan.models import AAE, SemiSupervisedAAE
 from tests.conftest import tiny_trainer
 from tests.models.test_aae import record_phases
@@ -82,3 +83,18 @@ def test_style_aae_decodes_one_style_as_every_digit(seeded, tmp_path):
     assert figure is not None and grid._z.shape == (4, 3)
     x, y = data.examples(8)
     assert model.reconstruct(x, y).shape == x.shape
+
+
+def test_gumbel_cat_code_shows_the_discriminator_one_hot_draws_that_carry_gradient(seeded):
+    data = AeganDataModule("toy_grid", toy_size=100)
+    model = semi(data, num_clusters=4, cat_code="gumbel")
+    logits = torch.tensor([[3.0, 0.0, 0.0, 0.0]] * 4000, requires_grad=True)
+    draws = model.disc_cat_input(logits)
+    assert torch.equal(draws.sum(-1), torch.ones(4000)) and set(draws.unique().tolist()) == {0.0, 1.0}
+    # drawn with q(y|x)'s probabilities: e^3 / (e^3 + 3) = 0.87 for the first cluster
+    assert draws[:, 0].mean().item() == pytest.approx(0.870, abs=0.02)
+    draws[:, 1].sum().backward()  # straight through: the softmax's gradient reaches the logits
+    assert logits.grad.abs().sum() > 0
+    assert torch.allclose(semi(data, num_clusters=4).disc_cat_input(logits), logits.softmax(-1))
+    with pytest.raises(ConfigError, match="unknown cat_code 'hard'; valid choices: softmax, gumbel"):
+        semi(data, cat_code="hard")

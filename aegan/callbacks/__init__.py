@@ -5,8 +5,8 @@ from aegan.callbacks.grids import DecoderGrid, ReconstructionGrid, StyleGrid
 from aegan.callbacks.latent import LatentScatterGIF, RepresentationMap
 from aegan.callbacks.media import FigureCallback, run_dir
 from aegan.callbacks.morph import MorphGIF
+from aegan.callbacks.samples import SampleScatter
 from aegan.callbacks.traversal import CodeTraversal
 
 __all__ = ["CodeTraversal", "DecoderGrid", "Evaluation", "FigureCallback", "LatentScatterGIF", "MorphGIF",
-           "ReconstructionGrid",
-           "RepresentationMap", "StyleGrid", "run_dir"]
+           "ReconstructionGrid", "RepresentationMap", "SampleScatter", "StyleGrid", "run_dir"]

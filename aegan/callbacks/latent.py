@@ -72,7 +72,8 @@ class RepresentationMap(FigureCallback):
 
 
 def labelled_scatter(points: np.ndarray, labels: np.ndarray, limits, title: str,
-                     background: np.ndarray | None = None, axis: str = "z") -> Figure:
+                     background: np.ndarray | None = None, axis: str = "z",
+                     background_label: str = "p(z)") -> Figure:
     """Points coloured by label over an optional grey background, within fixed limits, with the
     share of points outside them in the title."""
     low, high = limits
@@ -80,7 +81,8 @@ def labelled_scatter(points: np.ndarray, labels: np.ndarray, limits, title: str,
     figure = Figure(figsize=(6, 5), dpi=100)
     axes = figure.add_subplot()
     if background is not None:
-        axes.scatter(background[:, 0], background[:, 1], s=2, color="0.82", label="p(z)", rasterized=True)
+        axes.scatter(background[:, 0], background[:, 1], s=2, color="0.82", label=background_label,
+                     rasterized=True)
     classes = np.unique(labels)
     many = classes.max(initial=0) >= 10
     for k in classes:

@@ -2,14 +2,15 @@ import imageio.v3 as iio
 import torch
 from lightning.pytorch.loggers import CSVLogger
 
-from aegan.callbacks import DecoderGrid, LatentScatterGIF, ReconstructionGrid, run_dir
+from aegan.callbacks import DecoderGrid, LatentScatterGIF, ReconstructionGrid, SampleScatter, run_dir
 from aegan.data import AeganDataModule
 from aegan.models import AAE
 from tests.conftest import tiny_trainer
 
 
 def fit_with_figures(tmp_path, data, model, epochs=2):
-    callbacks = [LatentScatterGIF(points=300, prior_points=300), DecoderGrid(), ReconstructionGrid()]
+    callbacks = [LatentScatterGIF(points=300, prior_points=300), DecoderGrid(), ReconstructionGrid(),
+                 SampleScatter(points=300)]
     trainer = tiny_trainer(max_epochs=epochs, limit_train_batches=3, limit_val_batches=1,
                            logger=CSVLogger(tmp_path, name="run"), callbacks=callbacks)
     trainer.fit(model, data)
@@ -26,6 +27,7 @@ def test_figures_are_written_per_epoch_and_assembled_into_gifs(tmp_path, seeded)
         assert [f.name for f in frames] == ["epoch_0000.png", "epoch_0001.png", "epoch_0002.png"]
         gif = iio.imread(folder / "media" / f"{name}.gif", index=None)
         assert gif.shape[0] == 3 and gif.shape[1:3] == iio.imread(frames[0]).shape[:2]
+    assert not (folder / "media" / "samples").exists()  # the sample scatter is for 2-D data
 
 
 def test_decoder_grid_draws_one_row_per_prior_component_from_fixed_codes():
@@ -39,9 +41,10 @@ def test_decoder_grid_draws_one_row_per_prior_component_from_fixed_codes():
     assert torch.equal(DecoderGrid(per_row=7).fixed_codes(model), z)  # the same seed, the same codes
 
 
-def test_vector_data_gets_the_latent_scatter_but_no_image_grids(tmp_path, seeded):
+def test_vector_data_gets_the_latent_and_sample_scatters_but_no_image_grids(tmp_path, seeded):
     data = AeganDataModule("toy_ring", toy_size=1000, batch_size=100)
     model = AAE(data_shape=data.data_shape, num_classes=data.num_classes, hidden=(8,))
     folder = fit_with_figures(tmp_path, data, model)
     assert len(list((folder / "media" / "latent").glob("*.png"))) == 2
+    assert iio.imread(folder / "media" / "samples.gif", index=None).shape[0] == 2
     assert not (folder / "media" / "decoder").exists() and not (folder / "media" / "reconstruction").exists()

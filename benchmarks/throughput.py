@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aegan.data import AeganDataModule  # noqa: E402
 from aegan.losses import discriminator_loss, generator_loss  # noqa: E402
-from aegan.models import AAE, AlphaGAN  # noqa: E402
+from aegan.models import AAE, GAN, VAE, AlphaGAN, InfoGAN, SemiSupervisedAAE  # noqa: E402
 from aegan.nets import mlp, mlp_decoder, mlp_encoder  # noqa: E402
 from aegan.nets.resnet import resnet_encoder, resnet_generator  # noqa: E402
 
@@ -126,7 +126,12 @@ class PlainAlphaGAN:
 
 
 PLAIN = {"aae": PlainAAE, "alpha_gan": PlainAlphaGAN}
-AEGAN = {"aae": lambda compile: AAE(compile=compile), "alpha_gan": lambda compile: AlphaGAN(compile=compile)}
+# every model with its config's networks; the plain loops (a) and (b) exist for aae and alpha_gan
+AEGAN = {"aae": lambda compile: AAE(compile=compile), "alpha_gan": lambda compile: AlphaGAN(compile=compile),
+         "aae_semi": lambda compile: SemiSupervisedAAE(compile=compile),
+         "gan": lambda compile: GAN(compile=compile),
+         "dcgan": lambda compile: GAN(net="conv", prior="uniform", hidden=(1024,), compile=compile),
+         "vae": lambda compile: VAE(compile=compile), "infogan": lambda compile: InfoGAN(compile=compile)}
 
 
 def plain_epochs(model_name, x, batch, epochs, device, graph):
@@ -177,32 +182,40 @@ def aegan_epochs(model_name, data_path, batch, epochs, device, compile):
     trainer = L.Trainer(accelerator=device.type, devices=1, max_epochs=epochs + 1, logger=False,
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                         limit_val_batches=0, callbacks=[timer])
-    data = AeganDataModule("arrays", path=data_path, batch_size=batch, val_fraction=1 / 61)
+    # the semi-supervised AAE also draws a labelled stream of 100 examples (the paper's setting)
+    data = AeganDataModule("arrays", path=data_path, batch_size=batch, val_fraction=1 / 61,
+                           labels_per_class=10 if model_name == "aae_semi" else None)
     trainer.fit(AEGAN[model_name](compile), data)
     return timer.times[1:], trainer.num_training_batches
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default=",".join(PLAIN), help=f"comma-separated, from {', '.join(PLAIN)}")
-    parser.add_argument("--data", help="an .npz with x (N, 28, 28) uint8 (default: 61,000 random images)")
+    parser.add_argument("--models", default=",".join(AEGAN), help=f"comma-separated, from {', '.join(AEGAN)}")
+    parser.add_argument("--data", help="an .npz with x (N, 28, 28) uint8 and y (default: 61,000 random images)")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per variant (after one warm-up)")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--out", default="benchmarks/results/throughput.json")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.models.split(",")) - set(AEGAN))
+    if unknown:
+        parser.error(f"unknown model {', '.join(unknown)}; valid choices: {', '.join(AEGAN)}")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as folder:
         path = args.data
         if path is None:  # 60,000 training images after the data module's validation split
             path = str(Path(folder) / "random.npz")
-            np.savez(path, x=np.random.default_rng(0).integers(0, 256, (61000, 28, 28), dtype=np.uint8))
+            rng = np.random.default_rng(0)
+            np.savez(path, x=rng.integers(0, 256, (61000, 28, 28), dtype=np.uint8), y=rng.integers(0, 10, 61000))
         with np.load(path) as archive:
             x = torch.from_numpy(archive["x"][:60000]).reshape(-1, 1, 28, 28).to(device)
         rows = []
         for name in args.models.split(","):
-            variants = {"(a) eager": lambda: plain_epochs(name, x, args.batch, args.epochs, device, graph=False)}
-            if device.type == "cuda":
+            variants = {}
+            if name in PLAIN:
+                variants["(a) eager"] = lambda: plain_epochs(name, x, args.batch, args.epochs, device, graph=False)
+            if name in PLAIN and device.type == "cuda":
                 variants["(b) graph*"] = lambda: plain_epochs(name, x, args.batch, args.epochs, device, graph=True)
             variants["(c) aegan"] = lambda: aegan_epochs(name, path, args.batch, args.epochs, device, "none")
             if device.type == "cuda":

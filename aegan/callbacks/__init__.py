@@ -1,5 +1,6 @@
 """Callbacks: figures as PNG frames and GIFs in the run directory, logged to any logger."""
 
+from aegan.callbacks.checkpoint import BestCheckpoint
 from aegan.callbacks.evaluation import Evaluation
 from aegan.callbacks.grids import DecoderGrid, ReconstructionGrid, StyleGrid
 from aegan.callbacks.latent import LatentScatterGIF, RepresentationMap
@@ -8,5 +9,5 @@ from aegan.callbacks.morph import MorphGIF
 from aegan.callbacks.samples import SampleScatter
 from aegan.callbacks.traversal import CodeTraversal
 
-__all__ = ["CodeTraversal", "DecoderGrid", "Evaluation", "FigureCallback", "LatentScatterGIF", "MorphGIF",
+__all__ = ["BestCheckpoint", "CodeTraversal", "DecoderGrid", "Evaluation", "FigureCallback", "LatentScatterGIF", "MorphGIF",
            "ReconstructionGrid", "RepresentationMap", "SampleScatter", "StyleGrid", "run_dir"]

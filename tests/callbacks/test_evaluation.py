@@ -1,6 +1,7 @@
+import pytest
 from lightning.pytorch.callbacks import ModelCheckpoint
 
-from aegan.callbacks import Evaluation
+from aegan.callbacks import BestCheckpoint, Evaluation
 from aegan.data import AeganDataModule
 from aegan.models import AAE
 from tests.conftest import tiny_trainer
@@ -33,3 +34,16 @@ def test_toy_mixtures_get_mode_coverage_and_the_schedule_is_kept(seeded, monkeyp
     assert set(trainer.callback_metrics) >= {"eval/modes_covered", "eval/high_quality", "eval/reverse_kl",
                                              "eval/critic_neg_w"}
     assert "eval/fid" not in trainer.callback_metrics
+
+
+def test_a_best_checkpoint_on_a_metric_the_run_never_logs_warns_instead_of_stopping(tmp_path, seeded):
+    data = AeganDataModule("toy_grid", toy_size=1000, batch_size=100)
+    model = AAE(data_shape=(2,), num_classes=25, hidden=(16,))
+    fid, recon = (BestCheckpoint(dirpath=tmp_path, monitor=key, mode="min", filename=name)
+                  for key, name in (("eval/fid", "best-fid"), ("val/recon_mse", "best-recon")))
+    trainer = tiny_trainer(max_epochs=2, limit_train_batches=2, enable_checkpointing=True,
+                           callbacks=[Evaluation(metrics=["modes"]), fid, recon])
+    with pytest.warns(UserWarning, match="'eval/fid' is not logged in this run"):
+        trainer.fit(model, data)  # Lightning's own ModelCheckpoint raises here
+    assert fid.best_model_path == "" and recon.best_model_path.endswith("best-recon.ckpt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best-recon.ckpt"]

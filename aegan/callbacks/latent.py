@@ -48,14 +48,14 @@ class LatentScatterGIF(FigureCallback):
 class RepresentationMap(FigureCallback):
     """The 2-D representation ``module.represent(x)`` of the test data (the validation split
     where there is no test set), coloured by label: the AAE paper's dimensionality-reduction
-    map. Axis limits come from the first frame, so the frames compare."""
+    map. The cluster heads move apart while training, so each frame sets its own limits (from
+    the 0.5% and 99.5% quantiles of its points)."""
 
     name = "representation"
 
     def __init__(self, points: int = 2000, every_n_epochs: int = 1, fps: float = 4.0):
         super().__init__(every_n_epochs, fps)
         self.points = points
-        self._limits = None
 
     def draw(self, trainer, module):
         if not hasattr(module, "represent") or getattr(module, "heads", None) is None:
@@ -63,11 +63,9 @@ class RepresentationMap(FigureCallback):
         data = trainer.datamodule
         x, y = data.examples(self.points, "test" if "test" in data.splits else "val")
         points = module.represent(x.to(module.device)).float()[:, :2].cpu().numpy()
-        if self._limits is None:
-            low, high = np.quantile(points, [0.005, 0.995], axis=0)
-            margin = 0.5 * (high - low)
-            self._limits = (low - margin, high + margin)
-        return labelled_scatter(points, y.numpy(), self._limits,
+        low, high = np.quantile(points, [0.005, 0.995], axis=0)
+        margin = 0.1 * (high - low)
+        return labelled_scatter(points, y.numpy(), (low - margin, high + margin),
                                 f"representation W y + z, epoch {trainer.current_epoch}", axis="r")
 
 

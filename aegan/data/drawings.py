@@ -45,7 +45,7 @@ def load_quickdraw(path: str | None, categories: str | Sequence[str] | None, lim
                           f"(e.g. cat.npy) from the Quick, Draw! data set into it")
     names = category_list(categories)
     if not names:
-        raise ConfigError(f"quickdraw needs --data.classes (comma-separated); available in {folder}: "
+        raise ConfigError(f"quickdraw needs --data.categories (comma-separated); available in {folder}: "
                           f"{', '.join(available)}")
     unknown = [name for name in names if name not in available]
     if unknown:

@@ -71,7 +71,7 @@ class AeganDataModule(L.LightningDataModule):
         labelled_batch_size: batch size of the labelled stream (default: ``batch_size``).
         test_path: a held-out ``.npz`` (``x``, ``y``) evaluated at every validation as a second
             loader; models log its metrics as ``test/*``.
-        classes: ``quickdraw``: the drawing classes to load, comma-separated (``cat,face``) or a list.
+        categories: ``quickdraw``: the categories to load, comma-separated (``cat,face``) or a list.
         image_size: ``folder``: the side of the square the images are resized and cropped to.
         limit: ``quickdraw``: at most this many drawings per category; ``folder``: at most this
             many images (the first in sorted order). None: all.
@@ -81,7 +81,7 @@ class AeganDataModule(L.LightningDataModule):
                  batch_size: int = 100, val_fraction: float = 0.1, seed: int = 0,
                  num_workers: int = 0, toy_size: int = 20000, resident: bool | None = None,
                  labels_per_class: int | Literal["all"] | None = None, labelled_batch_size: int | None = None,
-                 test_path: str | None = None, classes: str | list[str] | None = None,
+                 test_path: str | None = None, categories: str | list[str] | None = None,
                  image_size: int = 64, limit: int | None = None):
         super().__init__()
         if name not in DATASETS:
@@ -124,7 +124,7 @@ class AeganDataModule(L.LightningDataModule):
             elif name == "arrays":
                 self._arrays = load_npz(self.hparams.path)
             elif name == "quickdraw":
-                self._arrays = load_quickdraw(self.hparams.path, self.hparams.classes, self.hparams.limit)
+                self._arrays = load_quickdraw(self.hparams.path, self.hparams.categories, self.hparams.limit)
             elif name == "folder":
                 self._arrays = load_folder(self.hparams.path, self.hparams.image_size, self.hparams.limit)
             else:

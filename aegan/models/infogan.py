@@ -54,7 +54,7 @@ class InfoGAN(GAN):
 
     Args:
         noise_dim, prior, prior_args: the incompressible noise and its distribution.
-        categories: values of the categorical code; continuous_codes: number of continuous codes.
+        code_categories: values of the categorical code; continuous_codes: number of continuous codes.
         lambda_cat, lambda_cont: weights of the two parts of L_I.
         q_hidden: width of Q's hidden layer on top of the trunk.
         net, hidden, channels, norm, activation, lr_gen, lr_disc, betas, gen_steps, disc_steps,
@@ -62,7 +62,7 @@ class InfoGAN(GAN):
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, noise_dim: int = 62,
-                 prior: str = "uniform", prior_args: dict | None = None, categories: int = 10,
+                 prior: str = "uniform", prior_args: dict | None = None, code_categories: int = 10,
                  continuous_codes: int = 2, lambda_cat: float = 1.0, lambda_cont: float = 0.1,
                  net: Literal["mlp", "conv"] = "conv", hidden: Sequence[int] = (1024,),
                  channels: Sequence[int] = (64, 128), norm: Literal["batch", "none"] = "batch",
@@ -70,7 +70,7 @@ class InfoGAN(GAN):
                  betas: tuple[float, float] = (0.5, 0.999), gen_steps: int = 1, disc_steps: int = 1,
                  compile: Literal["none", "compile", "graph"] = "none"):
         noise = make_prior(prior, noise_dim, **(prior_args or {}))
-        code_prior = CodePrior(noise, categories, continuous_codes)
+        code_prior = CodePrior(noise, code_categories, continuous_codes)
         super().__init__(data_shape, num_classes, code_prior.dim, prior, prior_args, net, hidden, channels, norm,
                          activation, lr_gen, lr_disc, betas, gen_steps, disc_steps, compile)
         # GAN's call recorded GAN's arguments too; latent_dim is not InfoGAN's (it follows from the codes)
@@ -80,7 +80,7 @@ class InfoGAN(GAN):
         width = self.disc_head.in_features
         batch_norm = [nn.BatchNorm1d(q_hidden)] if net == "conv" and norm == "batch" else []
         self.q_head = nn.Sequential(nn.Linear(width, q_hidden), *batch_norm, nn.LeakyReLU(0.2),
-                                    nn.Linear(q_hidden, categories + 2 * continuous_codes))
+                                    nn.Linear(q_hidden, code_categories + 2 * continuous_codes))
         self.q_outputs = nn.ModuleDict({split: nn.ModuleDict({"codes": CatMetric(), "labels": CatMetric()})
                                         for split in ("val", "test")})
 

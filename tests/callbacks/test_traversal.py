@@ -9,7 +9,7 @@ from tests.conftest import tiny_trainer
 
 
 def test_each_panel_sweeps_one_continuous_code_per_row_of_categorical_values():
-    model = InfoGAN(net="mlp", hidden=(8,), noise_dim=5, categories=4, continuous_codes=3)
+    model = InfoGAN(net="mlp", hidden=(8,), noise_dim=5, code_categories=4, continuous_codes=3)
     traversal = CodeTraversal(steps=5)
     z = traversal.fixed_codes(model.prior)
     assert z.shape == (3, 4 * 5, 5 + 4 + 3)

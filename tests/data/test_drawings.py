@@ -25,7 +25,7 @@ def test_quickdraw_reads_the_chosen_categories_in_order_with_a_limit(tmp_path):
     assert arrays.x.shape == (8, 1, 28, 28) and arrays.x.dtype == np.uint8
     assert arrays.y.tolist() == [0] * 4 + [1] * 4  # labels follow the requested order
     assert arrays.x[:4, 0, 0, 0].tolist() == [10, 11, 12, 13] and arrays.x[4:, 0, 5, 7].tolist() == [0, 1, 2, 3]
-    data = AeganDataModule("quickdraw", path=str(tmp_path / "qd"), classes=["cat", "tree"], batch_size=2)
+    data = AeganDataModule("quickdraw", path=str(tmp_path / "qd"), categories=["cat", "tree"], batch_size=2)
     assert data.data_shape == (1, 28, 28) and data.num_classes == 2
     data.setup()
     assert len(data.splits["train"]) + len(data.splits["val"]) == 8
@@ -35,7 +35,7 @@ def test_quickdraw_refuses_unknown_categories_naming_those_that_exist(tmp_path):
     write_quickdraw(tmp_path / "qd", {"cat": 2, "face": 2})
     with pytest.raises(ConfigError, match=r"unknown QuickDraw category 'dog'; available in .*qd: cat, face"):
         load_quickdraw(str(tmp_path / "qd"), "cat,dog")
-    with pytest.raises(ConfigError, match="needs --data.classes .* available in .*: cat, face"):
+    with pytest.raises(ConfigError, match="needs --data.categories .* available in .*: cat, face"):
         AeganDataModule("quickdraw", path=str(tmp_path / "qd"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="holds no QuickDraw <category>.npy files"):

@@ -84,7 +84,7 @@ MODELS = {
     "dcgan": (lambda: PinnedGAN(net="conv", channels=(4, 8), hidden=(16,), norm="none", latent_dim=8),
               {"name": "mnist5k"}),
     "vae": (lambda: PinnedVAE(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
-    "infogan": (lambda: PinnedInfoGAN(data_shape=(2,), num_classes=25, noise_dim=2, categories=4, continuous_codes=1,
+    "infogan": (lambda: PinnedInfoGAN(data_shape=(2,), num_classes=25, noise_dim=2, code_categories=4, continuous_codes=1,
                                       net="mlp", hidden=(16, 16), q_hidden=8), {}),
 }
 

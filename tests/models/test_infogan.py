@@ -43,7 +43,7 @@ def test_the_information_bound_reaches_the_code_entropy_on_toy_data(seeded):
     L_I,cat climbs from 0 towards H(c) = ln 8 = 2.08. Measured (CPU, seed 0): 0.05 after 2
     epochs, 2.05 from epoch 6 on."""
     data = AeganDataModule("toy_ring", toy_size=2000, batch_size=100)
-    model = InfoGAN(data_shape=(2,), num_classes=8, noise_dim=2, categories=8, continuous_codes=1, net="mlp",
+    model = InfoGAN(data_shape=(2,), num_classes=8, noise_dim=2, code_categories=8, continuous_codes=1, net="mlp",
                     hidden=(32, 32), q_hidden=32, prior="gaussian", lr_gen=2e-3, lr_disc=2e-3)
     trainer = tiny_trainer(max_epochs=8, limit_val_batches=0, log_every_n_steps=1)
     trainer.fit(model, data)
@@ -74,7 +74,7 @@ def test_a_checkpoint_rebuilds_the_same_infogan(tmp_path, seeded):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(categories=1), "at least 2 categories"),
+    (dict(code_categories=1), "at least 2 categories"),
     (dict(prior="nope"), "unknown prior 'nope'"),
 ])
 def test_bad_settings_are_refused(kwargs, message):

@@ -5,10 +5,9 @@ from torch import nn
 
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
-from aegan.metrics import sliced_wasserstein
 from aegan.models import AlphaGAN, GenerativeModule
 from tests.conftest import TINY_CLI, run_train, tiny_trainer
-from tests.models.test_aae import record_phases
+from tests.models.test_aae import latent_distance, record_phases
 
 NETWORKS = ("encoder", "generator", "discriminator", "code_discriminator")
 
@@ -77,14 +76,6 @@ def test_the_code_discriminator_takes_prior_draws_as_real_and_codes_as_fake():
     assert terms["acc_prior"] == 1 and terms["acc_encoded"] == 1
     # and the encoder is punished for codes that the discriminator calls fake: -log sigma(-10)
     assert model.encoder_terms(x, torch.zeros(6, dtype=torch.long))["code"].item() == pytest.approx(10.0, abs=1e-3)
-
-
-def latent_distance(model, data) -> float:
-    x, _ = data.examples(1000)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        z = model.encode(x)
-    return sliced_wasserstein(z, model.prior.sample(len(z), generator=generator), generator=generator).item()
 
 
 def test_the_code_adversary_pulls_q_of_z_onto_the_prior(seeded):

@@ -13,7 +13,8 @@ class BestCheckpoint(ModelCheckpoint):
     the model configs name their best-checkpoint metrics once, for every data set."""
 
     def _monitor_missing(self, trainer) -> bool:
-        if self.monitor is None or self.monitor in trainer.callback_metrics:
+        # the sanity check logs no metrics, and Lightning saves nothing then anyway
+        if trainer.sanity_checking or self.monitor is None or self.monitor in trainer.callback_metrics:
             return False
         if not getattr(self, "_warned_missing", False):
             rank_zero_warn(f"BestCheckpoint: {self.monitor!r} is not logged in this run, so no "

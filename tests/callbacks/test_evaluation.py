@@ -39,11 +39,16 @@ def test_toy_mixtures_get_mode_coverage_and_the_schedule_is_kept(seeded, monkeyp
 def test_a_best_checkpoint_on_a_metric_the_run_never_logs_warns_instead_of_stopping(tmp_path, seeded):
     data = AeganDataModule("toy_grid", toy_size=1000, batch_size=100)
     model = AAE(data_shape=(2,), num_classes=25, hidden=(16,))
-    fid, recon = (BestCheckpoint(dirpath=tmp_path, monitor=key, mode="min", filename=name)
-                  for key, name in (("eval/fid", "best-fid"), ("val/recon_mse", "best-recon")))
-    trainer = tiny_trainer(max_epochs=2, limit_train_batches=2, enable_checkpointing=True,
-                           callbacks=[Evaluation(metrics=["modes"]), fid, recon])
-    with pytest.warns(UserWarning, match="'eval/fid' is not logged in this run"):
+    fid, modes = (BestCheckpoint(dirpath=tmp_path, monitor=key, mode="max", filename=name)
+                  for key, name in (("eval/fid", "best-fid"), ("eval/modes_covered", "best-modes")))
+    trainer = tiny_trainer(max_epochs=2, limit_train_batches=2, enable_checkpointing=True, num_sanity_val_steps=1,
+                           callbacks=[Evaluation(metrics=["modes"]), fid, modes])
+    with pytest.warns(UserWarning, match="is not logged in this run") as warned:
         trainer.fit(model, data)  # Lightning's own ModelCheckpoint raises here
-    assert fid.best_model_path == "" and recon.best_model_path.endswith("best-recon.ckpt")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["best-recon.ckpt"]
+    # one warning, for the metric that is never logged (none for eval/modes_covered, which the
+    # sanity check does not compute)
+    assert [str(w.message) for w in warned if "is not logged" in str(w.message)] == [
+        "BestCheckpoint: 'eval/fid' is not logged in this run, so no best-eval/fid checkpoint is kept "
+        "(last.ckpt still is)"]
+    assert fid.best_model_path == "" and modes.best_model_path.endswith("best-modes.ckpt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best-modes.ckpt"]

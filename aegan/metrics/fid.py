@@ -9,7 +9,10 @@ Two feature networks:
   ``weights``, since nothing is downloaded at run time. Grey images are repeated to RGB.
 
 The real statistics come from held-out real data and are kept between calls
-(``reset_real_features=False``). Scores depend on the number of samples (FID is biased
+(``reset_real_features=False``). The metric never syncs across processes
+(``sync_on_compute=False``): under DDP only rank zero computes it (see
+:class:`~aegan.callbacks.Evaluation`), and a sync there would wait forever for ranks that never
+enter it. Scores depend on the number of samples (FID is biased
 upwards for small sets), so every score is reported with it.
 """
 
@@ -25,6 +28,8 @@ from aegan.errors import ConfigError, unknown_choice
 from aegan.metrics.features import load_digit_features
 
 FEATURES = ("domain", "inception")
+# images in [0, 1]; the real statistics kept between calls; computed by one process, no sync
+LOCAL = dict(normalize=True, reset_real_features=False, sync_on_compute=False)
 
 
 class FID:
@@ -48,13 +53,12 @@ class FID:
                 raise ConfigError(f"the domain FID is for 28x28 grey digits, got images of shape "
                                   f"{tuple(real.shape[1:])}; use the inception features")
             extractor = load_digit_features()
-            self.metric = FrechetInceptionDistance(feature=extractor, normalize=True, reset_real_features=False)
+            self.metric = FrechetInceptionDistance(feature=extractor, **LOCAL)
         else:
             if not weights or not Path(weights).is_file():
                 raise ConfigError("the Inception FID needs its weights file (pt_inception-2015-12-05-6726825d.pth); "
                                   f"pass its path{'' if not weights else f' (not found: {weights})'}")
-            self.metric = FrechetInceptionDistance(feature=2048, normalize=True, reset_real_features=False,
-                                                   feature_extractor_weights_path=str(weights))
+            self.metric = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=str(weights), **LOCAL)
         self.metric = self.metric.to(device)
         self.real_count = len(real)
         self._update(real, real=True)

@@ -1,43 +1,64 @@
-"""The command line: LightningCLI with one shortcut, ``--model NAME`` for ``configs/NAME.yaml``.
+"""The command line: LightningCLI with shortcuts (``aegan-train`` or ``python train.py``).
 
-    python train.py --model aae --model.prior swiss_roll --trainer.max_epochs 20
+    aegan-train --model aae --model.prior swiss_roll --trainer.max_epochs 20
 
-``train.py`` hands ``sys.argv`` to :func:`main`, which
+:func:`main`
 
-1. turns ``--model NAME`` into ``--config configs/NAME.yaml`` (put first, so that every other
-   argument overrides it) and adds the ``fit`` subcommand when none is given; ``--ckpt_path``
-   continues the run it points into (see :func:`continue_run`);
-2. makes W&B run offline when no credentials are found, so a run never prompts or blocks;
-3. runs LightningCLI with ``configs/defaults.yaml`` under every config, the data module's
-   ``data_shape`` and ``num_classes`` linked into the model, and the merged config saved in the
-   run directory and logged to the loggers;
-4. prints bad user input (:class:`~aegan.errors.ConfigError`, argument errors) as one line
+1. turns ``--model NAME`` into ``--config <configs>/NAME.yaml`` (put first, so that every other
+   argument overrides it) and ``--trainer NAME`` into ``--trainer <configs>/trainer/NAME.yaml``,
+   and adds the ``fit`` subcommand when none is given; ``--ckpt_path`` continues the run it
+   points into (see :func:`continue_run`). The configs are the repository's ``configs/`` in a
+   checkout and the package data ``aegan/configs`` in an installed package;
+2. makes W&B run offline when it finds no credentials, so a run never prompts or blocks;
+3. runs LightningCLI with ``defaults.yaml`` under every config, the data module's
+   ``data_shape`` and ``num_classes`` linked into the model, and the callbacks every run has
+   added once here rather than copied into each model config: the newest-state checkpoint
+   (``--checkpoint``), the metrics (``--evaluation``), one best checkpoint per metric in
+   ``--best``, a progress bar with the losses, and a learning-rate monitor when a schedule is
+   on. The model configs list only their figures;
+4. logs the run's config as nested keys (``model/class``, ``model/<arg>``, ``data/<arg>``,
+   ``trainer/<arg>``) and names, groups and tags the W&B run (see :mod:`aegan.loggers`);
+   TensorBoard and CSV runs get the same folder, ``<save_dir>/<project>/<run id>``;
+5. prints bad user input (:class:`~aegan.errors.ConfigError`, argument errors) as one line
    ``error: ...`` and exits with status 2.
 """
 
 from __future__ import annotations
 
-import netrc
 import os
 import re
 import sys
 from argparse import RawDescriptionHelpFormatter
 from pathlib import Path
+from typing import Literal
 
-from jsonargparse import ArgumentError, DefaultHelpFormatter
+from jsonargparse import ArgumentError, DefaultHelpFormatter, Namespace
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from aegan.callbacks import BestCheckpoint, Evaluation, LossProgressBar, ProgressLines
 from aegan.callbacks.media import run_dir
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError, unknown_choice
+from aegan.loggers import WandbLogger, new_run_id, use_wandb_offline_without_credentials
 from aegan.models.base import GenerativeModule
 from aegan.models.guard import NonFiniteLossError
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+def _config_dir() -> Path:
+    """The configs: package data in an installed aegan, the repository's ``configs/`` in a
+    checkout (one set of files: pyproject.toml installs ``configs/`` as ``aegan/configs``)."""
+    installed = Path(__file__).resolve().parent / "configs"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "configs"
+
+
+CONFIG_DIR = _config_dir()
 DEFAULTS = CONFIG_DIR / "defaults.yaml"
 DEFAULT_MODEL = "aae"
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
+RUN_ID_VARIABLE = "AEGAN_RUN_ID"  # a run id chosen by the first process, inherited by the others
 
 
 def available_models() -> dict[str, str]:
@@ -72,6 +93,13 @@ def expand_arguments(argv: list[str]) -> list[str]:
             configs += ["--config", str(CONFIG_DIR / f"{value}.yaml")]
             i += step
             continue
+        if arg == "--trainer" and i + 1 < len(args) and re.fullmatch(r"[a-z0-9_]+", args[i + 1]):
+            presets = {p.stem: str(p) for p in sorted((CONFIG_DIR / "trainer").glob("*.yaml"))}
+            if args[i + 1] not in presets:
+                raise unknown_choice("trainer preset", args[i + 1], presets)
+            rest += ["--trainer", presets[args[i + 1]]]
+            i += 2
+            continue
         rest.append(arg)
         i += 1
     asks_for_help = any(a in ("-h", "--help") for a in rest)
@@ -82,23 +110,11 @@ def expand_arguments(argv: list[str]) -> list[str]:
     return [subcommand, *configs, *rest]
 
 
-def use_wandb_offline_without_credentials() -> None:
-    """W&B needs an API key to go online; without one, run offline (``wandb sync`` uploads the
-    run later) instead of prompting for a login."""
-    if "WANDB_MODE" in os.environ or os.environ.get("WANDB_API_KEY"):
-        return
-    try:
-        if netrc.netrc().authenticators("api.wandb.ai"):
-            return
-    except (OSError, netrc.NetrcParseError):
-        pass
-    os.environ["WANDB_MODE"] = "offline"
-
-
 class SaveRunConfig(SaveConfigCallback):
     """Writes the merged config to ``<run dir>/config.yaml`` (the run's own directory, beside
     its checkpoints and media, instead of the logger's shared save_dir) and logs it to every
-    logger as ``cli_config``."""
+    logger as nested keys (:func:`run_config`); W&B also keeps the best value of every metric
+    a checkpoint monitors in its summary."""
 
     def setup(self, trainer, pl_module, stage):
         if self.already_saved or not trainer.is_global_zero:
@@ -107,10 +123,72 @@ class SaveRunConfig(SaveConfigCallback):
         directory.mkdir(parents=True, exist_ok=True)
         self.parser.save(self.config, directory / self.config_filename, skip_unset=False,
                          overwrite=True, multifile=self.multifile)
-        text = self.parser.dump(self.config, skip_unset=False)
+        flat = run_config(self.config)
+        monitored = {c.monitor: c.mode for c in trainer.checkpoint_callbacks if getattr(c, "monitor", None)}
         for logger in trainer.loggers:
-            logger.log_hyperparams({"cli_config": text})
+            logger.log_hyperparams(flat)
+            if isinstance(logger, WandbLogger):
+                logger.summarize(monitored)
         self.already_saved = True
+
+
+def _plain(value):
+    """A config value as JSON-friendly data; a class (callback, logger) as its class name."""
+    if isinstance(value, Namespace):
+        value = value.as_dict()
+    if isinstance(value, dict) and "class_path" in value:
+        return value["class_path"].rsplit(".", 1)[-1]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def model_config_name(config) -> str:
+    """The name of the model config a run started from (``aae`` for ``--model aae``), else the
+    model class in lower case (a rerun from a run's saved config.yaml, a class path)."""
+    for path in config.get("config") or []:
+        path = Path(str(path))
+        if path.parent.resolve() == CONFIG_DIR.resolve() and path.stem != DEFAULTS.stem:
+            return path.stem
+    return str(config.model.class_path).rsplit(".", 1)[-1].lower()
+
+
+def run_config(config) -> dict:
+    """The run's settings as flat, nested keys for the loggers: ``model/class`` (the model
+    class's name), ``model/config``, ``model/<init arg>``, ``data/<arg>``, ``trainer/<arg>``
+    (callbacks and logger by class name), ``evaluation/<arg>``, ``checkpoint/<arg>``, ``best``
+    and ``seed``. No argument of one part shadows another's (``data/seed`` is not ``seed``)."""
+    def top_level(part) -> dict:  # a Namespace iterates over dotted leaves; its dict has the arguments
+        return part.as_dict() if isinstance(part, Namespace) else dict(part or {})
+
+    flat = {"model/class": str(config.model.class_path).rsplit(".", 1)[-1], "model/config": model_config_name(config)}
+    for key, value in top_level(config.model.get("init_args")).items():
+        flat[f"model/{key}"] = _plain(value)
+    for key, value in top_level(config.data).items():
+        flat[f"data/{key}"] = _plain(value)
+    for key, value in top_level(config.trainer).items():
+        flat[f"trainer/{key}"] = _plain(value)
+    for part in ("evaluation", "checkpoint"):
+        settings = config.get(part)
+        flat[f"{part}/class"] = _plain(settings)
+        for key, value in top_level(settings.get("init_args") if settings else None).items():
+            flat[f"{part}/{key}"] = _plain(value)
+    flat["best"] = _plain(config.get("best"))
+    flat["seed"] = config.get("seed_everything")
+    flat["ckpt_path"] = _plain(config.get("ckpt_path"))
+    return flat
+
+
+def best_filenames(best: dict[str, str]) -> dict[str, str]:
+    """``{metric: checkpoint file name}``: ``best-fid-{epoch:03d}`` for ``eval/fid`` (the full
+    name, ``best-val_recon_mse-...``, where two metrics end alike)."""
+    ends = [metric.split("/")[-1] for metric in best]
+    return {metric: "best-" + (end if ends.count(end) == 1 else metric.replace("/", "_")) + "-{epoch:03d}"
+            for metric, end in zip(best, ends)}
 
 
 class HelpFormatter(RawDescriptionHelpFormatter, DefaultHelpFormatter):
@@ -121,10 +199,81 @@ class AeganCLI(LightningCLI):
     def add_arguments_to_parser(self, parser):
         parser.link_arguments("data.data_shape", "model.init_args.data_shape", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
+        # the callbacks every run has (settings in defaults.yaml; null turns one off)
+        parser.add_subclass_arguments(ModelCheckpoint, "checkpoint", required=False, fail_untyped=False,
+                                      help="the newest state every epoch and on the way out of a stopped run "
+                                           "(last.ckpt links to it); null: none")
+        parser.add_subclass_arguments(Evaluation, "evaluation", required=False, fail_untyped=False,
+                                      help="eval/* metrics (FID, KID, precision/recall, latent match, ...); null: none")
+        parser.add_argument("--best", type=dict[str, Literal["min", "max"]] | None, default=None,
+                            help="keep a best checkpoint per metric, e.g. {eval/fid: min}; the first also "
+                                 "becomes the W&B artifact alias 'best'")
 
     def before_instantiate_classes(self):
         if self.subcommand == "fit":
+            name_local_runs(self.config.fit)
             continue_run(self.config.fit)
+            name_local_runs(self.config.fit, new_version=True)  # unless continue_run set one
+
+    def after_instantiate_classes(self):
+        # the loggers get the run's config as nested keys (SaveRunConfig) instead of Lightning's
+        # flat merge of the model's and the data module's arguments, where model and data
+        # arguments of one name (seed, name, path) collide
+        for part in (self.model, self.datamodule):
+            part._log_hyperparams = False
+        super().after_instantiate_classes()
+
+    def instantiate_trainer(self, **kwargs):
+        trainer_config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        for logger in _as_list(trainer_config.get("logger")):
+            if isinstance(logger, WandbLogger):
+                logger.describe(model_config_name(config), str(config.data.name),
+                                str(config.model.class_path).rsplit(".", 1)[-1])
+        return self._instantiate_trainer(trainer_config, self.standard_callbacks(trainer_config))
+
+    def standard_callbacks(self, trainer_config: dict) -> list:
+        """The callbacks every run gets besides its config's list: checkpoints (unless
+        checkpointing is off), the evaluation, a progress bar with the losses (unless the bar is off
+        or the config has one; plain lines when the output is not a terminal) and a
+        learning-rate monitor when the model has a schedule."""
+        listed = _as_list(trainer_config.get("callbacks"))
+        extra = []
+        if trainer_config.get("enable_checkpointing") is not False:
+            checkpoint = self._get(self.config_init, "checkpoint")
+            extra += [checkpoint] if checkpoint is not None else []
+            best = self._get(self.config_init, "best") or {}
+            extra += [BestCheckpoint(monitor=metric, mode=best[metric], filename=filename)
+                      for metric, filename in best_filenames(best).items()]
+        evaluation = self._get(self.config_init, "evaluation")
+        extra += [evaluation] if evaluation is not None else []
+        if trainer_config.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in listed):
+            # a bar on a terminal; plain lines where the output goes to a file (a SLURM log)
+            extra.append(LossProgressBar() if sys.stdout.isatty() else ProgressLines())
+        if (getattr(self.model, "lr_milestones", ()) and trainer_config.get("logger") is not False
+                and not any(isinstance(c, LearningRateMonitor) for c in listed)):
+            extra.append(LearningRateMonitor(logging_interval="epoch"))
+        return extra
+
+
+def _as_list(value) -> list:
+    return [] if value is None or value is False or value is True else list(value) if isinstance(value, list) else [value]
+
+
+def name_local_runs(config, new_version: bool = False) -> None:
+    """TensorBoard and CSV runs in the same folder as W&B runs, ``<save_dir>/<project>/<run
+    id>``, which is where ``--ckpt_path last`` looks: their ``name`` (Lightning's default
+    ``lightning_logs``, or none) becomes the project, ``aegan``, and a new run gets a W&B-style
+    id as its version instead of ``version_0``. Processes started by this one (DDP) inherit the
+    id, so they agree on the folder."""
+    logger = config.trainer.logger
+    if not isinstance(logger, Namespace) or "project" in (logger.get("init_args") or {}):
+        return
+    args = logger.init_args
+    if "name" in args and args.name in (None, "", "lightning_logs"):
+        args.name = "aegan"
+    if new_version and "version" in args and args.version is None:
+        args.version = os.environ.setdefault(RUN_ID_VARIABLE, new_run_id())
 
 
 def continue_run(config) -> None:

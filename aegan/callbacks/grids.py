@@ -17,8 +17,8 @@ class DecoderGrid(FigureCallback):
     name = "decoder"
 
     def __init__(self, rows: int = 10, per_row: int = 10, seed: int = 0,
-                 every_n_epochs: int = 1, fps: float = 4.0):
-        super().__init__(every_n_epochs, fps)
+                 every_n_epochs: int = 1, fps: float = 4.0, video_every_n_epochs: int = 10):
+        super().__init__(every_n_epochs, fps, video_every_n_epochs)
         self.rows, self.per_row, self.seed = rows, per_row, seed
         self._z: torch.Tensor | None = None
         self._labels: torch.Tensor | None = None
@@ -50,8 +50,9 @@ class ReconstructionGrid(FigureCallback):
 
     name = "reconstruction"
 
-    def __init__(self, n: int = 20, per_row: int = 10, every_n_epochs: int = 1, fps: float = 4.0):
-        super().__init__(every_n_epochs, fps)
+    def __init__(self, n: int = 20, per_row: int = 10,
+                 every_n_epochs: int = 1, fps: float = 4.0, video_every_n_epochs: int = 10):
+        super().__init__(every_n_epochs, fps, video_every_n_epochs)
         self.per_row = per_row
         self.n = per_row * max(1, n // per_row)  # whole rows only
 
@@ -76,8 +77,8 @@ class StyleGrid(FigureCallback):
     name = "style"
 
     def __init__(self, styles: int = 10, classes_as_rows: bool = False, seed: int = 0,
-                 every_n_epochs: int = 1, fps: float = 4.0):
-        super().__init__(every_n_epochs, fps)
+                 every_n_epochs: int = 1, fps: float = 4.0, video_every_n_epochs: int = 10):
+        super().__init__(every_n_epochs, fps, video_every_n_epochs)
         self.styles, self.classes_as_rows, self.seed = styles, classes_as_rows, seed
         self._z: torch.Tensor | None = None
 

@@ -21,8 +21,8 @@ class LatentScatterGIF(FigureCallback):
     name = "latent"
 
     def __init__(self, points: int = 2000, prior_points: int = 2000, seed: int = 0,
-                 every_n_epochs: int = 1, fps: float = 4.0):
-        super().__init__(every_n_epochs, fps)
+                 every_n_epochs: int = 1, fps: float = 4.0, video_every_n_epochs: int = 10):
+        super().__init__(every_n_epochs, fps, video_every_n_epochs)
         self.points, self.prior_points, self.seed = points, prior_points, seed
         self._prior_samples: np.ndarray | None = None
 
@@ -53,8 +53,9 @@ class RepresentationMap(FigureCallback):
 
     name = "representation"
 
-    def __init__(self, points: int = 2000, every_n_epochs: int = 1, fps: float = 4.0):
-        super().__init__(every_n_epochs, fps)
+    def __init__(self, points: int = 2000,
+                 every_n_epochs: int = 1, fps: float = 4.0, video_every_n_epochs: int = 10):
+        super().__init__(every_n_epochs, fps, video_every_n_epochs)
         self.points = points
 
     def draw(self, trainer, module):

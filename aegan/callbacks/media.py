@@ -3,14 +3,20 @@
 Every figure callback draws one frame per validation epoch from fixed inputs, writes it as
 ``<run dir>/media/<name>/epoch_0003.png``, re-assembles ``<run dir>/media/<name>.gif`` from all
 frames so far, and logs the frame to the logger (W&B: an image with a step slider;
-TensorBoard: ``add_image``; CSV and others: files only). The GIF goes to W&B as a video when
-training ends. Only rank zero draws; the others skip.
+TensorBoard: ``add_image``; CSV and others: files only) at the step Lightning logs that epoch's
+metrics at, so a frame and its epoch's ``eval/fid`` line up. The GIF goes to W&B as a video
+every ``video_every_n_epochs`` epochs, when training ends, and when it stops on an error or a
+signal, so a preempted run has its animation too. Only rank zero draws; the others skip.
+
+The figures also work outside training: :meth:`FigureCallback.render` draws one for a model
+and a data module (the notebook uses it).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from types import SimpleNamespace
 
 import imageio.v3 as iio
 import numpy as np
@@ -40,13 +46,17 @@ class FigureCallback(Callback, ABC):
     Args:
         every_n_epochs: draw on every n-th validation epoch.
         fps: frames per second of the GIF.
+        video_every_n_epochs: also log the GIF so far as a video every n-th epoch (0: only at
+            the end of training and when it stops early).
     """
 
     name = "figure"
 
-    def __init__(self, every_n_epochs: int = 1, fps: float = 4.0):
+    def __init__(self, every_n_epochs: int = 1, fps: float = 4.0, video_every_n_epochs: int = 10):
         self.every_n_epochs = every_n_epochs
         self.fps = fps
+        self.video_every_n_epochs = video_every_n_epochs
+        self._video_logged_at: int | None = None  # the step of the last video, to log each once
 
     @abstractmethod
     def draw(self, trainer: Trainer, module: LightningModule):
@@ -74,6 +84,19 @@ class FigureCallback(Callback, ABC):
         figure.savefig(frame)
         self.write_gif(trainer)
         log_image(trainer, f"media/{self.name}", frame)
+        if self.video_every_n_epochs and (trainer.current_epoch + 1) % self.video_every_n_epochs == 0:
+            self.log_videos(trainer)
+
+    def render(self, module: LightningModule, datamodule, epoch: int | None = None, folder: str | Path = "."):
+        """This figure for ``module`` and ``datamodule`` outside training (a notebook, a script):
+        a matplotlib ``Figure``, or None when the figure does not apply to the module. Files a
+        figure writes besides (the morph's dance GIF) go under ``folder``."""
+        trainer = SimpleNamespace(current_epoch=epoch if epoch is not None else "-", datamodule=datamodule,
+                                  loggers=[], default_root_dir=str(folder), is_global_zero=True,
+                                  sanity_checking=False)
+        datamodule.setup("validate")
+        with torch.no_grad():
+            return self.draw(trainer, module)
 
     def write_gif(self, trainer: Trainer) -> Path:
         frames = [iio.imread(p)[..., :3] for p in sorted(self.folder(trainer).glob("epoch_*.png"))]  # RGB: no transparency
@@ -82,24 +105,60 @@ class FigureCallback(Callback, ABC):
         iio.imwrite(path, np.stack(frames), duration=1000 / self.fps, loop=0)
         return path
 
+    def animations(self, trainer: Trainer) -> dict[str, Path]:
+        """``{logger key: GIF}`` of what this callback animates (subclasses may add more)."""
+        return {f"media/{self.name}_gif": self.gif_path(trainer)}
+
+    def log_videos(self, trainer: Trainer) -> None:
+        """Log the GIFs so far as videos, once per step."""
+        step = metrics_step(trainer)
+        if not trainer.is_global_zero or self._video_logged_at == step:
+            return
+        for key, path in self.animations(trainer).items():
+            if path.exists():
+                log_animation(trainer, key, path)
+        self._video_logged_at = step
+
     def on_fit_end(self, trainer: Trainer, module: LightningModule) -> None:
-        path = self.gif_path(trainer)
-        if trainer.is_global_zero and path.exists():
-            log_animation(trainer, f"media/{self.name}_gif", path)
+        self.log_videos(trainer)
+
+    def on_exception(self, trainer: Trainer, module: LightningModule, exception: BaseException) -> None:
+        # a run stopped by a signal, an error or Ctrl-C keeps the animation it has so far
+        try:
+            self.log_videos(trainer)
+        except Exception:  # noqa: BLE001 - never hide the exception that stopped the run
+            pass
+
+
+def metrics_step(trainer: Trainer) -> int:
+    """The step Lightning logs metrics at: batches trained so far (not ``global_step``, which
+    counts optimizer steps, several per batch for the models here). Lightning's own
+    ``LearningRateMonitor`` reads the same counter."""
+    return trainer.fit_loop.epoch_loop._batches_that_stepped
 
 
 def log_image(trainer: Trainer, key: str, path: Path) -> None:
+    """A figure's frame to every logger that shows images, at the metrics' step."""
+    step = metrics_step(trainer)
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):
-            logger.log_image(key, [str(path)], step=trainer.global_step)
+            import wandb
+
+            logger.log_metrics({key: wandb.Image(str(path)), "epoch": trainer.current_epoch}, step=step)
         elif isinstance(logger, TensorBoardLogger):
-            logger.experiment.add_image(key, iio.imread(path)[..., :3], trainer.global_step, dataformats="HWC")
+            logger.experiment.add_image(key, iio.imread(path)[..., :3], step, dataformats="HWC")
 
 
 def log_animation(trainer: Trainer, key: str, path: Path) -> None:
+    """A GIF to W&B as a video at the metrics' step. TensorBoard shows the frames as images
+    with a step slider already (its videos need moviepy); CSV keeps the files only."""
+    step = metrics_step(trainer)
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):
-            logger.log_video(key, [str(path)], step=trainer.global_step, format=["gif"])
+            import wandb
+
+            logger.log_metrics({key: wandb.Video(str(path), format="gif"), "epoch": trainer.current_epoch},
+                               step=step)
 
 
 def image_grid_figure(images: torch.Tensor, rows: int, title: str, scale: float = 2.0):

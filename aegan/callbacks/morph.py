@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torchvision.utils import make_grid
 
-from aegan.callbacks.media import FigureCallback, image_grid_figure, log_animation, run_dir
+from aegan.callbacks.media import FigureCallback, image_grid_figure, run_dir
 from aegan.errors import unknown_choice
 
 PATHS = ("linear", "spherical")
@@ -91,8 +91,8 @@ class MorphGIF(FigureCallback):
     name = "morph"
 
     def __init__(self, pairs: int = 4, steps: int = 12, every_n_epochs: int = 1, fps: float = 4.0,
-                 dance_fps: float = 12.0, scale: int = 3):
-        super().__init__(every_n_epochs, fps)
+                 video_every_n_epochs: int = 10, dance_fps: float = 12.0, scale: int = 3):
+        super().__init__(every_n_epochs, fps, video_every_n_epochs)
         if steps < 2:
             raise ValueError(f"a morph needs at least 2 steps, got {steps}")
         self.pairs, self.steps, self.dance_fps, self.scale = pairs, steps, dance_fps, scale
@@ -114,8 +114,5 @@ class MorphGIF(FigureCallback):
         return image_grid_figure(rows.flatten(0, 2), 2 * len(x_a), f"x_a, G(E(x_a)) ... G(E(x_b)), x_b; per pair "
                                  f"linear then spherical, epoch {trainer.current_epoch}")
 
-    def on_fit_end(self, trainer, module) -> None:
-        super().on_fit_end(trainer, module)
-        path = self.dance_path(trainer)
-        if trainer.is_global_zero and path.exists():
-            log_animation(trainer, f"media/{self.name}_dance", path)
+    def animations(self, trainer) -> dict[str, Path]:
+        return {**super().animations(trainer), f"media/{self.name}_dance": self.dance_path(trainer)}

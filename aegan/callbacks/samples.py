@@ -16,8 +16,9 @@ class SampleScatter(FigureCallback):
 
     name = "samples"
 
-    def __init__(self, points: int = 2500, seed: int = 0, every_n_epochs: int = 1, fps: float = 4.0):
-        super().__init__(every_n_epochs, fps)
+    def __init__(self, points: int = 2500, seed: int = 0,
+                 every_n_epochs: int = 1, fps: float = 4.0, video_every_n_epochs: int = 10):
+        super().__init__(every_n_epochs, fps, video_every_n_epochs)
         self.points, self.seed = points, seed
         self._fixed: tuple[torch.Tensor, np.ndarray, tuple] | None = None
 

@@ -20,8 +20,8 @@ class CodeTraversal(FigureCallback):
     name = "traversal"
 
     def __init__(self, steps: int = 10, low: float = -2.0, high: float = 2.0, seed: int = 0,
-                 every_n_epochs: int = 1, fps: float = 4.0):
-        super().__init__(every_n_epochs, fps)
+                 every_n_epochs: int = 1, fps: float = 4.0, video_every_n_epochs: int = 10):
+        super().__init__(every_n_epochs, fps, video_every_n_epochs)
         self.steps, self.low, self.high, self.seed = steps, low, high, seed
         self._z: torch.Tensor | None = None
 

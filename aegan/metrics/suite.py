@@ -5,16 +5,21 @@
 | metric   | needs                         | reports                                            |
 | -------- | ----------------------------- | -------------------------------------------------- |
 | `fid`    | images                        | `fid` (with `fid_samples`, `fid_real`)             |
+| `kid`    | images                        | `kid` (with `kid_std`, `kid_subset`)               |
+| `pr`     | images                        | `precision`, `recall` (k-NN manifolds, k = 3)      |
 | `critic` | anything                      | `critic_neg_w`: minus an independent critic's W1   |
 | `latent` | an encoder                    | `latent_swd`, `latent_mmd` between q(z) and p(z)   |
 | `recon`  | an encoder                    | `recon_mse`, `recon_l1` on the real examples       |
 | `modes`  | 2-D toy mixtures (ring, grid) | `modes_covered`, `high_quality`, `reverse_kl`      |
 | `codes`  | a categorical code, digits    | `code_accuracy`: code values matched to digits     |
+
+`fid`, `kid` and `pr` share one feature network and compute the generated features once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -26,7 +31,8 @@ from aegan.metrics.latent import mmd, reconstruction_errors
 from aegan.metrics.modes import mode_coverage
 from aegan.metrics.wasserstein import critic_distance, sliced_wasserstein
 
-METRICS = ("fid", "critic", "latent", "recon", "modes", "codes")
+METRICS = ("fid", "kid", "pr", "critic", "latent", "recon", "modes", "codes")
+FEATURE_METRICS = ("fid", "kid", "pr")  # one feature network, features computed once
 
 
 def applicable(module, real: Tensor, modes: Tensor | None = None, inception: bool = False) -> dict[str, str | None]:
@@ -34,9 +40,12 @@ def applicable(module, real: Tensor, modes: Tensor | None = None, inception: boo
     The domain FID takes 28x28 grey digits; other images need the Inception weights."""
     encoder = None if hasattr(module, "encode") else f"{type(module).__name__} has no encoder"
     digits = tuple(real.shape[1:]) == (1, 28, 28)
+    features = None if digits or (inception and real.dim() == 4) else \
+        "FID, KID and precision/recall need 28x28 digits (domain features) or images and the Inception weights"
     return {
-        "fid": None if digits or (inception and real.dim() == 4) else
-        "FID needs 28x28 digits (domain features) or images and the Inception weights",
+        "fid": features,
+        "kid": features,
+        "pr": features,
         "critic": None,
         "latent": encoder,
         "recon": encoder,
@@ -89,7 +98,7 @@ def generate(module, n: int, batch_size: int = 500) -> Tensor:
 def evaluate(module, real: Tensor, metrics: Sequence[str], *, labels: Tensor | None = None,
              samples: int | None = None, fid: FID | None = None, modes: Tensor | None = None,
              mode_std: float | None = None, critic_steps: int = 2000, batch_size: int = 500,
-             seed: int = 0) -> dict[str, float]:
+             seed: int = 0, progress: Callable[[str], None] | None = None) -> dict[str, float]:
     """Score ``module`` against held-out ``real`` examples (floats, as the model sees them) and
     their ``labels`` (used by decoders that take a label, for the reconstructions).
 
@@ -97,6 +106,7 @@ def evaluate(module, real: Tensor, metrics: Sequence[str], *, labels: Tensor | N
     prepared :class:`FID` keeps its real statistics between calls. The module is put in eval
     mode for the duration and restored after, and the global random state is left as it was,
     so training that evaluates every epoch draws the same numbers as training that does not.
+    ``progress(message)``, if given, hears what is being done and how long each part took.
     """
     was_training = module.training
     module.eval()
@@ -105,21 +115,57 @@ def evaluate(module, real: Tensor, metrics: Sequence[str], *, labels: Tensor | N
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             return _scores(module, real, labels, metrics, samples or len(real), fid, modes, mode_std,
-                           critic_steps, batch_size, seed)
+                           critic_steps, batch_size, seed, progress or (lambda message: None))
     finally:
         module.train(was_training)
 
 
-def _scores(module, real, labels, metrics, n, fid, modes, mode_std, critic_steps, batch_size, seed):
-    fake = generate(module, n, batch_size) if {"fid", "critic", "modes"} & set(metrics) else None
+class _Timer:
+    """Reports each part's duration to ``progress``."""
+
+    def __init__(self, progress: Callable[[str], None]):
+        self.progress = progress
+
+    def __call__(self, what: str):
+        self.what = what
+        return self
+
+    def __enter__(self):
+        self.progress(f"{self.what} ...")
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.progress(f"{self.what}: {time.perf_counter() - self.start:.1f} s")
+
+
+def _scores(module, real, labels, metrics, n, fid, modes, mode_std, critic_steps, batch_size, seed, progress):
+    part = _Timer(progress)
+    fake = None
+    if {"critic", "modes", *FEATURE_METRICS} & set(metrics):
+        with part(f"generating {n} samples"):
+            fake = generate(module, n, batch_size)
     results: dict[str, float] = {}
-    if "fid" in metrics:
-        fid = fid or FID(real, device=module.device)
-        results.update(fid=fid(fake), fid_samples=n, fid_real=fid.real_count)
+    feature_metrics = [m for m in FEATURE_METRICS if m in metrics]
+    if feature_metrics:
+        if fid is None:
+            with part(f"features of {len(real)} real examples"):
+                fid = FID(real, device=module.device)
+        with part(" and ".join(feature_metrics)):
+            scores = fid.scores(fake, feature_metrics)
+        if "fid" in scores:
+            results.update(fid=scores.pop("fid"), fid_samples=n, fid_real=fid.real_count)
+        results.update(scores)
     if "critic" in metrics:
-        results["critic_neg_w"] = -critic_distance(real, fake, steps=critic_steps, seed=seed, device=module.device)
+        def critic_progress(step, steps, seconds):
+            left = seconds / step * (steps - step)
+            progress(f"critic: step {step}/{steps} after {seconds:.0f} s" + (f", about {left:.0f} s to go" if left else ""))
+
+        with part(f"critic ({critic_steps} steps)"):
+            results["critic_neg_w"] = -critic_distance(real, fake, steps=critic_steps, seed=seed, device=module.device,
+                                                       progress=critic_progress)
     if "latent" in metrics or "recon" in metrics:
-        with torch.no_grad():
+        with torch.no_grad(), part("encoding the real examples"):
             encode = getattr(module, "posterior_sample", module.encode)
             z = batched(encode, real, batch_size, module.device).float()
             if "latent" in metrics:
@@ -132,5 +178,6 @@ def _scores(module, real, labels, metrics, n, fid, modes, mode_std, critic_steps
     if "modes" in metrics:
         results.update(mode_coverage(fake, modes, mode_std))
     if "codes" in metrics:
-        results["code_accuracy"] = code_accuracy(module, max(1, n // code_values(module)), batch_size)
+        with part("code accuracy"):
+            results["code_accuracy"] = code_accuracy(module, max(1, n // code_values(module)), batch_size)
     return results

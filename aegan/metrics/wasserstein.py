@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -52,31 +54,36 @@ def _critic_network(shape: tuple[int, ...]) -> nn.Module:
 
 
 def critic_distance(real: Tensor, fake: Tensor, steps: int = 2000, batch_size: int = 128,
-                    lr: float = 1e-4, penalty: float = 10.0, seed: int = 0, device=None) -> float:
+                    lr: float = 1e-4, penalty: float = 10.0, seed: int = 0, device=None,
+                    progress: Callable[[int, int, float], None] | None = None) -> float:
     """Wasserstein-1 estimate of an independent critic (alpha-GAN's evaluation).
 
     A fresh WGAN-GP critic f (gradient penalty ``penalty``, Adam(lr, betas=(0.5, 0.9)) as in
     Gulrajani et al. 2017) learns to separate the first half of ``real`` from the first half of
     ``fake`` for ``steps`` steps; the estimate E f(real) - E f(fake) is then read on the other
     halves, so a critic that memorised its training samples does not inflate it. 0 means the
-    critic cannot tell the sets apart; larger is further.
+    critic cannot tell the sets apart; larger is further. ``progress(step, steps, seconds)``, if
+    given, hears after the first 20 steps (enough for an estimate of the whole) and every tenth
+    of the run.
     """
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"real and fake samples differ in shape: {tuple(real.shape[1:])} vs {tuple(fake.shape[1:])}")
     # callers may sit inside Lightning's validation loop, under inference mode
     with torch.inference_mode(False), torch.enable_grad():
         return _train_and_score_critic(real.clone().float(), fake.clone().float(), steps, batch_size, lr,
-                                       penalty, seed, device)
+                                       penalty, seed, device, progress)
 
 
-def _train_and_score_critic(real, fake, steps, batch_size, lr, penalty, seed, device) -> float:
+def _train_and_score_critic(real, fake, steps, batch_size, lr, penalty, seed, device, progress=None) -> float:
+    start = time.perf_counter()
+    report = {min(20, steps), *range(max(1, steps // 10), steps + 1, max(1, steps // 10))} if progress else set()
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     critic = _critic_network(tuple(real.shape[1:])).to(device)
     optimizer = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9))
     real_train, real_test = real.chunk(2)
     fake_train, fake_test = fake.chunk(2)
-    for _ in range(steps):
+    for step in range(steps):
         r = real_train[torch.randint(len(real_train), (batch_size,), generator=generator)].to(device)
         f = fake_train[torch.randint(len(fake_train), (batch_size,), generator=generator)].to(device)
         mix = torch.rand(batch_size, *[1] * (r.dim() - 1), generator=generator).to(device)
@@ -87,6 +94,8 @@ def _train_and_score_critic(real, fake, steps, batch_size, lr, penalty, seed, de
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if step + 1 in report:
+            progress(step + 1, steps, time.perf_counter() - start)
     with torch.no_grad():
         scores = [torch.cat([critic(b.to(device)) for b in half.split(1000)]).mean() for half in (real_test, fake_test)]
     return float(scores[0] - scores[1])

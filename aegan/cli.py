@@ -240,11 +240,13 @@ class AeganCLI(LightningCLI):
         listed = _as_list(trainer_config.get("callbacks"))
         extra = []
         if trainer_config.get("enable_checkpointing") is not False:
-            checkpoint = self._get(self.config_init, "checkpoint")
-            extra += [checkpoint] if checkpoint is not None else []
             best = self._get(self.config_init, "best") or {}
             extra += [BestCheckpoint(monitor=metric, mode=best[metric], filename=filename)
                       for metric, filename in best_filenames(best).items()]
+            # after the best checkpoints: the newest state then records which best files exist,
+            # so a resumed run replaces them instead of keeping the old ones beside the new
+            checkpoint = self._get(self.config_init, "checkpoint")
+            extra += [checkpoint] if checkpoint is not None else []
         evaluation = self._get(self.config_init, "evaluation")
         extra += [evaluation] if evaluation is not None else []
         if trainer_config.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in listed):
@@ -265,10 +267,13 @@ def name_local_runs(config, new_version: bool = False) -> None:
     id>``, which is where ``--ckpt_path last`` looks: their ``name`` (Lightning's default
     ``lightning_logs``, or none) becomes the project, ``aegan``, and a new run gets a W&B-style
     id as its version instead of ``version_0``. Processes started by this one (DDP) inherit the
-    id, so they agree on the folder."""
+    id, so they agree on the folder. Lightning's CSV logger becomes :class:`aegan.loggers.CSVLogger`,
+    which keeps a resumed run's metrics."""
     logger = config.trainer.logger
     if not isinstance(logger, Namespace) or "project" in (logger.get("init_args") or {}):
         return
+    if logger.class_path == "lightning.pytorch.loggers.CSVLogger":
+        logger.class_path = "aegan.loggers.CSVLogger"  # the same, but a resumed run keeps its metrics
     args = logger.init_args
     if "name" in args and args.name in (None, "", "lightning_logs"):
         args.name = "aegan"

@@ -14,10 +14,13 @@ as artifacts.
   offline runs with the run, and ``wandb sync`` uploads them;
 - nothing of ours warns on a default run: no deprecated ``anonymous`` setting, and the save
   directory exists before W&B looks for a git repository in it.
+
+:class:`CSVLogger` is Lightning's, except that a resumed run appends to its ``metrics.csv``.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 import string
@@ -26,7 +29,9 @@ from typing import Any, Literal
 
 from lightning.fabric.loggers.logger import rank_zero_experiment
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger as LightningCSVLogger
 from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
+from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 from lightning.pytorch.utilities import rank_zero_only
 
 #: metrics with a direction: the run summary keeps their best value (also the direction a sweep
@@ -199,3 +204,27 @@ class WandbLogger(LightningWandbLogger):
                 "original_filename": path.name, "monitor": monitor, "score": score})
             artifact.add_file(str(path), name="model.ckpt", policy=self.add_file_policy)
             self.experiment.log_artifact(artifact, aliases=[*aliases[path], *(["latest"] if path == latest else [])])
+
+
+class _ContinuingWriter(ExperimentWriter):
+    """Lightning's CSV writer, except that a run continued in its folder keeps the metrics it
+    already wrote (Lightning's deletes ``metrics.csv`` and starts over)."""
+
+    def _check_log_dir_exists(self) -> None:
+        if self._fs.isfile(self.metrics_file_path):
+            with self._fs.open(self.metrics_file_path, "r", newline="") as file:
+                self.metrics_keys = sorted(next(csv.reader(file), []))
+
+
+class CSVLogger(LightningCSVLogger):
+    """Lightning's ``CSVLogger`` for runs that resume: ``--ckpt_path`` continues the run's
+    ``metrics.csv`` instead of deleting it. The command line uses it for
+    ``--trainer.logger lightning.pytorch.loggers.CSVLogger`` too."""
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> ExperimentWriter:
+        if self._experiment is None:
+            self._fs.makedirs(self.root_dir, exist_ok=True)
+            self._experiment = _ContinuingWriter(log_dir=self.log_dir)
+        return self._experiment

@@ -181,3 +181,36 @@ def history(run_dir: str | Path) -> Curves:
 def last_values(curves: Curves) -> dict[str, float]:
     """The last value of every curve."""
     return {key: points[-1][1] for key, points in curves.items() if points}
+
+
+def run_folder(path: str | Path) -> Path | None:
+    """The run folder of a checkpoint (``<run>/checkpoints/x.ckpt`` -> ``<run>``) or a run
+    folder itself; None for a checkpoint that lives outside a run folder."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    return path.parent.parent if path.parent.name == "checkpoints" else None
+
+
+def figure_callbacks(run_dir: str | Path | None = None) -> list:
+    """The figure callbacks of the run in ``run_dir``, built from its ``config.yaml`` with the
+    run's own settings; without a run config, one of every figure callback (each draws only
+    where it applies to the model)."""
+    import importlib
+
+    import yaml
+
+    from aegan.callbacks import (CodeTraversal, DecoderGrid, FigureCallback, LatentScatterGIF, MorphGIF,
+                                 ReconstructionGrid, RepresentationMap, SampleScatter, StyleGrid)
+
+    config = Path(run_dir) / "config.yaml" if run_dir is not None else None
+    if config is None or not config.is_file():
+        return [DecoderGrid(), StyleGrid(), ReconstructionGrid(), LatentScatterGIF(), RepresentationMap(),
+                SampleScatter(), MorphGIF(), CodeTraversal()]
+    callbacks = []
+    for spec in (yaml.safe_load(config.read_text()).get("trainer") or {}).get("callbacks") or []:
+        module, _, name = spec["class_path"].rpartition(".")
+        cls = getattr(importlib.import_module(module), name, None)
+        if isinstance(cls, type) and issubclass(cls, FigureCallback):
+            callbacks.append(cls(**(spec.get("init_args") or {})))
+    return callbacks

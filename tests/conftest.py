@@ -58,3 +58,53 @@ def aae_checkpoint(tmp_path_factory) -> Path:
     tiny_trainer(max_epochs=1, limit_train_batches=5, limit_val_batches=2, enable_checkpointing=True,
                  callbacks=[checkpoint]).fit(model, data)
     return folder / "last.ckpt"
+
+
+def fit_checkpoint(folder: Path, model, data) -> Path:
+    """Train ``model`` on ``data`` for a few batches and return its last checkpoint."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    L.seed_everything(0, verbose=False)
+    checkpoint = ModelCheckpoint(dirpath=folder, save_last=True)
+    tiny_trainer(max_epochs=1, limit_train_batches=3, limit_val_batches=1, enable_checkpointing=True,
+                 callbacks=[checkpoint]).fit(model, data)
+    return folder / "last.ckpt"
+
+
+@pytest.fixture(scope="session")
+def model_checkpoints(tmp_path_factory, aae_checkpoint) -> dict[str, Path]:
+    """A tiny checkpoint of each kind of model: a plain AAE, a decoder that takes labels
+    (aae_style), the semi-supervised AAE, a VAE and a GAN."""
+    from aegan.data import AeganDataModule
+    from aegan.models import AAE, GAN, VAE, SemiSupervisedAAE
+
+    folder = tmp_path_factory.mktemp("kinds")
+    data = AeganDataModule("mnist5k", batch_size=50)
+    semi_data = AeganDataModule("mnist5k", batch_size=50, labels_per_class=10)
+    kinds = {
+        "aae_style": (AAE(hidden=(32,), decoder_labels=True), data),
+        "aae_semi": (SemiSupervisedAAE(hidden=(32,), disc_hidden=(32,), latent_dim=2), semi_data),
+        "vae": (VAE(hidden=(32,), latent_dim=4), data),
+        "gan": (GAN(hidden=(32,), latent_dim=8), data),
+    }
+    return {"aae": aae_checkpoint, **{kind: fit_checkpoint(folder / kind, model, d)
+                                     for kind, (model, d) in kinds.items()}}
+
+
+# alpha-GAN with tiny nets (it has no --model.hidden)
+TINY_ALPHA_GAN = ["--model", "alpha_gan", "--model.channels", "4", "--model.max_channels", "8",
+                  "--model.code_hidden", "[16]", "--data.name", "mnist5k", "--trainer.limit_train_batches", "3",
+                  "--trainer.limit_val_batches", "2", "--trainer.enable_progress_bar", "false"]
+
+
+@pytest.fixture(scope="session")
+def alpha_gan_wandb_run(tmp_path_factory):
+    """``python train.py --model alpha_gan`` (tiny nets, 2 epochs, the latent GIF logged as a
+    video every epoch) with W&B offline: ``(result, run folder, W&B run file)``."""
+    cwd = tmp_path_factory.mktemp("alpha_gan_wandb")
+    result = run_train([*TINY_ALPHA_GAN, "--trainer.max_epochs", "2",
+                        "--trainer.callbacks.video_every_n_epochs=1"], cwd=cwd)
+    assert result.returncode == 0, result.stderr[-4000:]
+    (run,) = (cwd / "runs" / "aegan").iterdir()
+    (wandb_file,) = (cwd / "runs" / "wandb").glob(f"offline-run-*-{run.name}/run-{run.name}.wandb")
+    return result, run, wandb_file

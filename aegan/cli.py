@@ -278,7 +278,9 @@ def name_local_runs(config, new_version: bool = False) -> None:
     if "name" in args and args.name in (None, "", "lightning_logs"):
         args.name = "aegan"
     if new_version and "version" in args and args.version is None:
-        args.version = os.environ.setdefault(RUN_ID_VARIABLE, new_run_id())
+        # a process Lightning started for DDP (LOCAL_RANK set) takes its parent's id
+        inherited = os.environ.get(RUN_ID_VARIABLE) if "LOCAL_RANK" in os.environ else None
+        args.version = os.environ[RUN_ID_VARIABLE] = inherited or new_run_id()
 
 
 def continue_run(config) -> None:

@@ -61,7 +61,6 @@ def evaluate_checkpoint(checkpoint: str, metrics: str | None = None, data: str |
     start = time.perf_counter()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     path = checkpoint_path(checkpoint)
-    say(f"loading {path}")
     model, data_settings = load_checkpoint(path, device)
     if data_path:
         data_settings.update(name="arrays", path=data_path)

@@ -15,14 +15,29 @@ def run(args, capsys):
 
 
 def test_evaluate_scores_an_aae_checkpoint_and_writes_json(aae_checkpoint, capsys):
-    main([str(aae_checkpoint), "--critic_steps", "50", "--real", "400", "--samples", "400"])
-    out = capsys.readouterr().out
-    for metric in ("fid", "critic_neg_w", "latent_swd", "latent_mmd", "recon_mse", "recon_l1"):
+    main([str(aae_checkpoint), "--metrics", "all", "--critic_steps", "50", "--real", "400", "--samples", "400"])
+    out, err = capsys.readouterr()
+    for metric in ("fid", "kid", "precision", "recall", "critic_neg_w", "latent_swd", "latent_mmd", "recon_mse",
+                   "recon_l1"):
         assert f"\n{metric} " in out
     report = json.loads(aae_checkpoint.with_suffix(".eval.json").read_text())
     assert report["model"] == "AAE" and report["real_examples"] == 400
-    assert report["metrics"]["fid_samples"] == 400 and report["metrics"]["fid"] > 0
+    metrics = report["metrics"]
+    assert metrics["fid_samples"] == 400 and metrics["fid"] > 0
+    assert metrics["kid"] > 0 and metrics["kid_subset"] == 400
+    assert 0 <= metrics["precision"] <= 1 and 0 <= metrics["recall"] <= 1
     assert "validation split" in report["data"]
+    # progress on stderr as it goes, the critic with its estimate after 20 steps
+    assert "fid and kid and pr: " in err and "critic: step 20/50 after" in err and "s to go" in err
+
+
+def test_by_default_evaluate_skips_the_critic_and_says_how_to_ask_for_it(model_checkpoints, capsys):
+    main([str(model_checkpoints["gan"]), "--real", "300"])
+    out, err = capsys.readouterr()
+    assert "critic is opt-in: --metrics all" in err
+    report = json.loads(model_checkpoints["gan"].with_suffix(".eval.json").read_text())
+    assert set(report["metrics"]) == {"fid", "fid_samples", "fid_real", "kid", "kid_std", "kid_subset", "precision",
+                                      "recall"}  # a GAN has no encoder: no latent or reconstruction metrics
 
 
 def test_load_checkpoint_rebuilds_the_model_and_its_data(aae_checkpoint):

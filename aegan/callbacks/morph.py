@@ -86,7 +86,7 @@ class MorphGIF(FigureCallback):
     """Walks between the codes of ``pairs`` fixed validation pairs (examples 2i and 2i + 1),
     ``steps`` decoded steps each, linear and spherical: a figure per epoch and the dancing GIF
     ``media/morph_dance.gif`` of the latest epoch (``dance_fps`` frames per second). Needs a
-    module with ``encode`` and ``decode`` and image data."""
+    module with ``encode`` and ``decode(z)`` (no label) and image data."""
 
     name = "morph"
 
@@ -101,7 +101,8 @@ class MorphGIF(FigureCallback):
         return run_dir(trainer) / "media" / f"{self.name}_dance.gif"
 
     def draw(self, trainer, module):
-        if not (hasattr(module, "encode") and getattr(module, "is_image", False)):
+        # a decoder that takes a label draws a style walk with a label to choose: not this figure
+        if not (hasattr(module, "encode") and getattr(module, "is_image", False)) or module.decoder_classes:
             return None
         x, _ = trainer.datamodule.examples(2 * self.pairs)
         x = x.to(module.device)

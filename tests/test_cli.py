@@ -26,7 +26,7 @@ def test_end_to_end_training_leaves_checkpoints_gifs_and_an_offline_wandb_run(tm
     assert result.returncode == 0, result.stderr[-4000:]
     (run,) = (tmp_path / "runs" / "aegan").iterdir()
     assert (run / "checkpoints" / "last.ckpt").is_file()
-    assert len(list((run / "checkpoints").glob("best-recon-*.ckpt"))) == 1
+    assert len(list((run / "checkpoints").glob("best-recon_mse-*.ckpt"))) == 1
     assert len(list((run / "checkpoints").glob("best-fid-*.ckpt"))) == 1
     for name in ("latent", "decoder", "reconstruction"):
         frames = iio.imread(run / "media" / f"{name}.gif", index=None)

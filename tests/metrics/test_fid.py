@@ -57,3 +57,20 @@ def test_fid_reports_bad_inputs():
         FID(torch.rand(10, 3, 32, 32), features="inception")
     with pytest.raises(ConfigError, match="unknown FID feature network 'vgg'"):
         FID(torch.rand(10, 1, 28, 28), features="vgg")
+
+
+def test_kid_and_precision_recall_tell_real_digits_from_corrupted_and_collapsed_ones(digits):
+    x, _ = digits
+    real, other = x[0:2000:2], x[1:2000:2]  # 1,000 each, every class
+    fid = FID(real)
+    clean = fid.scores(other)
+    blurred = fid.scores(gaussian_blur(other, kernel_size=9, sigma=1.5))
+    collapsed = fid.scores(other[:10].repeat(100, 1, 1, 1))  # ten digits, each 100 times
+    # KID: about 0 between real sets, unbiased, and clearly positive for blur
+    assert abs(clean["kid"]) < 0.1 * blurred["kid"] and clean["kid_subset"] == 1000
+    # precision (quality) and recall (coverage) high between real sets; blur loses precision,
+    # a collapse to ten digits keeps precision and loses recall
+    assert clean["precision"] > 0.7 and clean["recall"] > 0.7, clean
+    assert blurred["precision"] < 0.5 * clean["precision"], blurred
+    assert collapsed["precision"] > 0.7 and collapsed["recall"] < 0.3, collapsed
+    assert fid(other) == pytest.approx(clean["fid"], rel=1e-6)  # __call__ is the FID of scores()

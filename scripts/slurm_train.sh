@@ -17,8 +17,11 @@
 #SBATCH --output=slurm-%j.out
 set -euo pipefail
 cd "${SLURM_SUBMIT_DIR:-.}"
+# ProgressLines: one plain progress line per 100 batches and per validation in slurm-<job>.out
+# (a progress bar's carriage returns would pile up in one line)
 srun python train.py "$@" \
     --trainer configs/trainer/slurm.yaml \
+    --trainer.callbacks+=aegan.callbacks.ProgressLines \
     --trainer.num_nodes "${SLURM_JOB_NUM_NODES}" \
     --trainer.devices "${SLURM_NTASKS_PER_NODE%%(*}" \
     --trainer.logger.init_args.id "slurm-${SLURM_JOB_ID}"

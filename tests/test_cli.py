@@ -94,3 +94,23 @@ def test_bad_input_exits_non_zero_with_one_line(args, message, monkeypatch, caps
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in err
+
+
+def test_the_slurm_script_keeps_the_model_figures_and_logs_plain_progress_lines(monkeypatch, capsys):
+    import re
+
+    import yaml
+
+    script = (REPO / "scripts" / "slurm_train.sh").read_text()
+    line = re.search(r'srun python train\.py "\$@" (.*?)\n\n?$', script.replace("\\\n", " "), flags=re.S | re.M)
+    values = {"${SLURM_JOB_NUM_NODES}": "2", "${SLURM_NTASKS_PER_NODE%%(*}": "8", "${SLURM_JOB_ID}": "123"}
+    args = line.group(1).split()
+    args = [a.strip('"') for a in args]
+    args = [values.get(a, a).replace("${SLURM_JOB_ID}", "123") for a in args]
+    monkeypatch.chdir(REPO)
+    code, out, err = run_main(["--model", "aae", *args, "--print_config"], monkeypatch, capsys)
+    assert code == 0, err
+    printed = yaml.safe_load(out)
+    callbacks = [c["class_path"].rsplit(".", 1)[-1] for c in printed["trainer"]["callbacks"]]
+    assert callbacks == ["LatentScatterGIF", "DecoderGrid", "ReconstructionGrid", "ProgressLines"]
+    assert printed["trainer"]["num_nodes"] == 2 and printed["trainer"]["logger"]["init_args"]["id"] == "slurm-123"

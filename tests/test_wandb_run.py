@@ -48,3 +48,17 @@ def test_a_gif_is_logged_during_training_and_checkpoints_become_artifacts(alpha_
     aliases = [alias for a in artifacts for alias in a["aliases"]]
     assert all(a["name"] == f"model-{record.id}" and a["files"] == ["model.ckpt"] for a in artifacts)
     assert "best" in aliases and "best-eval-fid" in aliases and "latest" in aliases
+
+
+def test_every_metric_a_sweep_or_a_model_config_optimises_keeps_its_best_in_the_summary():
+    import yaml
+
+    from aegan.loggers import DIRECTIONS
+    from tests.conftest import REPO
+
+    for path in (REPO / "configs" / "sweeps").glob("*.yaml"):
+        metric = yaml.safe_load(path.read_text())["metric"]
+        assert DIRECTIONS[metric["name"]] == {"minimize": "min", "maximize": "max"}[metric["goal"]], path.name
+    for path in (REPO / "configs").glob("*.yaml"):
+        for metric, mode in (yaml.safe_load(path.read_text()).get("best") or {}).items():
+            assert DIRECTIONS[metric] == mode, (path.name, metric)

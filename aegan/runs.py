@@ -48,6 +48,8 @@ def _wandb_records(path: Path):
         if length == 0 and kind == 0:  # zero padding at the end of a block
             position += space
             continue
+        if position + 7 + length > len(data):  # a run still writing, or cut short: stop at the last whole record
+            break
         chunk = data[position + 7: position + 7 + length]
         position += 7 + length
         if kind == _FULL:

@@ -29,6 +29,7 @@ from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from aegan.callbacks.media import run_dir
+from aegan.callbacks.preemption import Preempted, Preemption
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError, unknown_choice
 from aegan.models.base import GenerativeModule
@@ -119,6 +120,8 @@ class HelpFormatter(RawDescriptionHelpFormatter, DefaultHelpFormatter):
 
 class AeganCLI(LightningCLI):
     def add_arguments_to_parser(self, parser):
+        # in every run: signals stop training at a batch boundary (--preemption.check_every_n_batches)
+        parser.add_lightning_class_args(Preemption, "preemption")
         parser.link_arguments("data.data_shape", "model.init_args.data_shape", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
 
@@ -170,10 +173,13 @@ def main(argv: list[str] | None = None) -> None:
             save_config_callback=SaveRunConfig, auto_configure_optimizers=False,
             parser_kwargs={**common, **{name: per_subcommand for name in SUBCOMMANDS}},
         )
+    except Preempted as stop:
+        print(stop, file=sys.stderr)
+        sys.exit(stop.exit_code)  # 128 + the signal, as if the signal had ended the process
     except SIGTERMException:
         print("stopped by SIGTERM; the checkpoint written on the way out resumes the run "
               "(--ckpt_path .../checkpoints/last.ckpt)", file=sys.stderr)
-        sys.exit(143)  # 128 + SIGTERM, as if the signal had ended the process
+        sys.exit(143)
     except NonFiniteLossError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

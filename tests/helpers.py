@@ -64,3 +64,12 @@ class ListCheckpoints(Callback):
         names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
         with open(self.out, "a") as log:
             log.write(f"{trainer.current_epoch}: {' '.join(names)}\n")
+
+
+class RankZeroCollective(Callback):
+    """The bug a DDP run must survive by failing, not hanging: at the first validation's end,
+    rank zero alone enters an all-reduce (as a torchmetrics sync inside rank-zero-only code did)."""
+
+    def on_validation_epoch_end(self, trainer, module):
+        if not trainer.sanity_checking and trainer.is_global_zero:
+            torch.distributed.all_reduce(torch.ones(3))

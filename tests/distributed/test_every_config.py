@@ -18,7 +18,7 @@ from tests.conftest import REPO, run_train
 
 CONFIGS = sorted(p.stem for p in (REPO / "configs").glob("*.yaml") if p.stem != "defaults")
 DDP = ["--trainer", str(REPO / "configs" / "trainer" / "ddp.yaml"), "--trainer.accelerator", "cpu",
-       "--trainer.devices", "2"]
+       "--trainer.devices", "2", "--trainer.strategy.init_args.timeout", "0:01:30"]
 SHORT = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
          "--trainer.enable_progress_bar", "false"]
 # tiny networks per model class; image data is the embedded digits unless the config needs files

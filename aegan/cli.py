@@ -40,6 +40,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from aegan.callbacks import BestCheckpoint, Evaluation, LossProgressBar, ProgressLines
 from aegan.callbacks.media import run_dir
+from aegan.callbacks.preemption import Preempted, Preemption
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError, unknown_choice
 from aegan.loggers import WandbLogger, new_run_id, use_wandb_offline_without_credentials
@@ -197,6 +198,8 @@ class HelpFormatter(RawDescriptionHelpFormatter, DefaultHelpFormatter):
 
 class AeganCLI(LightningCLI):
     def add_arguments_to_parser(self, parser):
+        # in every run: signals stop training at a batch boundary (--preemption.check_every_n_batches)
+        parser.add_lightning_class_args(Preemption, "preemption")
         parser.link_arguments("data.data_shape", "model.init_args.data_shape", apply_on="instantiate")
         parser.link_arguments("data.num_classes", "model.init_args.num_classes", apply_on="instantiate")
         # the callbacks every run has (settings in defaults.yaml; null turns one off)
@@ -230,7 +233,9 @@ class AeganCLI(LightningCLI):
             if isinstance(logger, WandbLogger):
                 logger.describe(model_config_name(config), str(config.data.name),
                                 str(config.model.class_path).rsplit(".", 1)[-1])
-        return self._instantiate_trainer(trainer_config, self.standard_callbacks(trainer_config))
+        # callbacks added with add_lightning_class_args (Preemption), as LightningCLI adds them
+        keyed = [self._get(self.config_init, key) for key in self._parser(self.subcommand).callback_keys]
+        return self._instantiate_trainer(trainer_config, [*keyed, *self.standard_callbacks(trainer_config)])
 
     def standard_callbacks(self, trainer_config: dict) -> list:
         """The callbacks every run gets besides its config's list: checkpoints (unless
@@ -326,10 +331,13 @@ def main(argv: list[str] | None = None) -> None:
             save_config_callback=SaveRunConfig, auto_configure_optimizers=False,
             parser_kwargs={**common, **{name: per_subcommand for name in SUBCOMMANDS}},
         )
+    except Preempted as stop:
+        print(stop, file=sys.stderr)
+        sys.exit(stop.exit_code)  # 128 + the signal, as if the signal had ended the process
     except SIGTERMException:
         print("stopped by SIGTERM; the checkpoint written on the way out resumes the run "
               "(--ckpt_path .../checkpoints/last.ckpt)", file=sys.stderr)
-        sys.exit(143)  # 128 + SIGTERM, as if the signal had ended the process
+        sys.exit(143)
     except NonFiniteLossError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -30,11 +32,28 @@ def tiny_trainer(**kwargs) -> L.Trainer:
 
 def run_train(args: list[str], cwd: Path, timeout: int = 600, env: dict | None = None):
     """``python train.py ARGS`` in ``cwd`` as a user would run it, with no W&B credentials and
-    nothing on stdin (a prompt would fail the test instead of hanging)."""
+    nothing on stdin (a prompt would fail the test instead of hanging), within ``timeout``
+    seconds (see :func:`run_with_deadline`)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
     clean.update(HOME=str(cwd), PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO), **(env or {}))
-    return subprocess.run([sys.executable, str(REPO / "train.py"), *args], cwd=cwd, env=clean,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    return run_with_deadline([sys.executable, str(REPO / "train.py"), *args], cwd, clean, timeout)
+
+
+def run_with_deadline(command: list[str], cwd: Path, env: dict, timeout: float) -> subprocess.CompletedProcess:
+    """Run ``command`` in a process group of its own; past ``timeout`` seconds, kill the whole
+    group (the DDP processes it started too) and fail the test: a hang fails, it never stalls."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"killed after {timeout} s (a hang?): {' '.join(command[1:])}\n{stderr[-3000:]}")
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # whatever the group left behind
+            os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ from aegan.callbacks.grids import DecoderGrid, ReconstructionGrid, StyleGrid
 from aegan.callbacks.latent import LatentScatterGIF, RepresentationMap
 from aegan.callbacks.media import FigureCallback, run_dir
 from aegan.callbacks.morph import MorphGIF
+from aegan.callbacks.preemption import Preempted, Preemption
 from aegan.callbacks.progress import LossProgressBar, ProgressLines
 from aegan.callbacks.samples import SampleScatter
 from aegan.callbacks.traversal import CodeTraversal
 
 __all__ = ["BestCheckpoint", "CodeTraversal", "DecoderGrid", "Evaluation", "FigureCallback", "LatentScatterGIF",
-           "LossProgressBar", "MorphGIF", "ProgressLines", "ReconstructionGrid", "RepresentationMap", "SampleScatter",
-           "StyleGrid", "run_dir"]
+           "LossProgressBar", "MorphGIF", "Preempted", "Preemption", "ProgressLines", "ReconstructionGrid",
+           "RepresentationMap", "SampleScatter", "StyleGrid", "run_dir"]

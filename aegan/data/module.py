@@ -189,7 +189,21 @@ class AeganDataModule(L.LightningDataModule):
         wanted = self.hparams.resident
         if wanted is None and device.type == "cuda":
             wanted = nbytes < torch.cuda.mem_get_info(device)[0] / 4
+            # rank zero's free memory decides for every rank: ranks on different data paths
+            # would draw different batches, and different numbers of them
+            wanted = self.trainer.strategy.broadcast(wanted)
         return device if wanted else None
+
+    def _resume_position(self) -> dict[str, int]:
+        """What a training loader saves in a checkpoint: the epoch and how many of its batches
+        the steps have completed (the trainer's count, exact at any batch boundary; a loader's
+        own count runs ahead by the batches Lightning prefetches)."""
+        trainer = self.trainer
+        if trainer is None:
+            return {"epoch": 0, "batches": 0}
+        done = trainer.fit_loop.epoch_loop.batch_progress.current.completed
+        # a finished epoch resumes at the next one's start
+        return {"epoch": trainer.current_epoch, "batches": done if done < trainer.num_training_batches else 0}
 
     def _loader(self, split: str, train: bool, batch_size: int | None = None):
         trainer = self.trainer
@@ -198,16 +212,20 @@ class AeganDataModule(L.LightningDataModule):
         if self.resident_device is not None:
             return DeviceBatches(*self.splits[split].tensors, batch_size, shuffle=train,
                                  drop_last=train, seed=self.hparams.seed, rank=rank, world_size=world,
-                                 epoch=lambda: trainer.current_epoch if trainer else 0)
+                                 epoch=lambda: trainer.current_epoch if trainer else 0,
+                                 position=self._resume_position if train else None)
         # the training order depends only on (seed, epoch) and the rank's shard, and the loader
         # draws its worker seed from its own generator, not from the global random state: a
         # resumed run sees the batches and the random numbers the original run saw
-        sampler = DistributedSampler(self.splits[split], num_replicas=world, rank=rank, shuffle=True,
-                                     seed=self.hparams.seed) if train else None
         workers = self.hparams.num_workers
-        return DataLoader(self.splits[split], batch_size=batch_size, sampler=sampler,
-                          drop_last=train, num_workers=workers, persistent_workers=workers > 0,
-                          generator=torch.Generator().manual_seed(self.hparams.seed))
+        settings = dict(batch_size=batch_size, num_workers=workers, persistent_workers=workers > 0,
+                        generator=torch.Generator().manual_seed(self.hparams.seed))
+        if not train:
+            return DataLoader(self.splits[split], **settings)
+        sampler = ResumableSampler(self.splits[split], num_replicas=world, rank=rank, shuffle=True,
+                                   seed=self.hparams.seed)
+        return ResumableLoader(self.splits[split], sampler=sampler, drop_last=True,
+                               position=self._resume_position, **settings)
 
     def train_dataloader(self):
         everything = self._loader("train", train=True)
@@ -252,3 +270,33 @@ class AeganDataModule(L.LightningDataModule):
 def to_float(x: torch.Tensor) -> torch.Tensor:
     """uint8 images to floats in [0, 1]; anything else unchanged."""
     return x.float().div_(255) if x.dtype == torch.uint8 else x
+
+
+class ResumableSampler(DistributedSampler):
+    """A ``DistributedSampler`` that can start its next pass ``skip`` examples in (once)."""
+
+    skip = 0
+
+    def __iter__(self):
+        indices = list(super().__iter__())[self.skip:]
+        self.skip = 0
+        return iter(indices)
+
+
+class ResumableLoader(DataLoader):
+    """A training ``DataLoader`` that resumes mid-epoch: Lightning stores its ``state_dict``
+    in checkpoints and hands it back to ``load_state_dict`` before iterating again, and the
+    resumed epoch then starts at the first batch the steps had not completed, so a run stopped
+    at any batch boundary continues as if it had not stopped. Passes after the first (a cycled
+    labelled stream) start from the beginning."""
+
+    def __init__(self, *args, position, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.position = position
+
+    def state_dict(self) -> dict[str, int]:
+        return self.position()
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        if state["epoch"] == self.position()["epoch"]:
+            self.sampler.skip = state["batches"] % len(self) * self.batch_size

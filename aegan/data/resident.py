@@ -27,13 +27,25 @@ class DeviceBatches:
     """
 
     def __init__(self, x: Tensor, y: Tensor, batch_size: int, shuffle: bool, drop_last: bool,
-                 seed: int = 0, rank: int = 0, world_size: int = 1, epoch: Callable[[], int] = lambda: 0):
+                 seed: int = 0, rank: int = 0, world_size: int = 1, epoch: Callable[[], int] = lambda: 0,
+                 position: Callable[[], dict[str, int]] | None = None):
         if len(x) != len(y):
             raise ValueError(f"{len(x)} examples but {len(y)} labels")
         self.x, self.y = x, y
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.seed, self.rank, self.world_size, self.epoch = seed, rank, world_size, epoch
         self.shard_size = len(x) // world_size
+        self.position, self.skip = position, 0
+
+    def state_dict(self) -> dict[str, int]:
+        """Where the training steps are, ``{"epoch", "batches"}`` from ``position()`` (see
+        ``ResumableLoader`` in :mod:`aegan.data.module`); Lightning keeps it in checkpoints."""
+        return self.position() if self.position else {}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resume mid-epoch: the next pass starts at the first batch not completed (once)."""
+        if state and state["epoch"] == self.position()["epoch"]:
+            self.skip = state["batches"] % len(self)
 
     def __len__(self) -> int:
         full, rest = divmod(self.shard_size, self.batch_size)
@@ -50,7 +62,8 @@ class DeviceBatches:
         return order.to(self.x.device, non_blocking=True)
 
     def __iter__(self):
-        order = self.indices()
-        for b in range(len(self)):
+        order, skip = self.indices(), self.skip
+        self.skip = 0
+        for b in range(skip, len(self)):
             idx = order[b * self.batch_size : (b + 1) * self.batch_size]
             yield self.x[idx], self.y[idx]

@@ -94,6 +94,10 @@ class SemiSupervisedAAE(AutoencodingModule):
         self.y_head = nn.Sequential(nn.ReLU(), nn.Linear(hidden[-1], num_clusters))
         self.z_head = nn.Sequential(nn.ReLU(), nn.Linear(hidden[-1], latent_dim))
         self.heads = nn.Linear(num_clusters, latent_dim, bias=False) if heads else None
+        # the pairs of heads the margin compares, built once on the host and kept with the model,
+        # so the step copies nothing from the host (it stays capturable as a CUDA graph)
+        self.register_buffer("head_pairs", torch.triu_indices(num_clusters, num_clusters, 1) if heads else None,
+                             persistent=False)
         code_width = latent_dim if heads else num_clusters + latent_dim
         self.decoder = mlp_decoder(code_width, list(reversed(hidden)), self.data_shape)
         self.disc_cat = mlp(num_clusters, disc_hidden, 1)
@@ -153,7 +157,7 @@ class SemiSupervisedAAE(AutoencodingModule):
         out = {"loss": reconstruction_loss(self.recon_loss, raw, x, logits=self.is_image)}
         if self.heads is not None:
             w = self.heads.weight.T  # (K, latent_dim): one head per cluster
-            gaps = torch.cdist(w, w)[torch.triu_indices(len(w), len(w), 1).unbind()]
+            gaps = torch.cdist(w, w)[self.head_pairs.unbind()]
             out["heads_penalty"] = F.relu(self.hparams.heads_margin - gaps).sum()
             out["loss"] = out["loss"] + self.hparams.heads_weight * out["heads_penalty"]
         return out

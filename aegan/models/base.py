@@ -16,9 +16,12 @@ never calls ``.item()``, so it does not wait on the device.
 
 Under DDP each phase averages its own optimizer's gradients across processes before stepping
 (DDP's reducer, built for one backward pass per forward, is kept out of the way with
-``no_sync``), so several backward passes per batch and networks idle in a phase are fine. Every
-epoch starts from a random state derived from (seed, epoch, rank), which is what makes a resumed
-run repeat the original exactly. A non-finite loss stops training (see :mod:`aegan.models.guard`).
+``no_sync``), so several backward passes per batch and networks idle in a phase are fine.
+BatchNorm running statistics are averaged over the processes before every validation and at
+every epoch's end, so figures, metrics and checkpoints do not depend on the rank that made them.
+Every batch starts from a random state derived from (seed, epoch, batch, rank), which is what
+makes a run resumed at any batch boundary repeat the original exactly. A non-finite loss stops
+training (see :mod:`aegan.models.guard`).
 
 Callbacks and metrics use only the protocol, and test capabilities with ``hasattr``:
 ``latent_dim``, ``prior``, ``sample(n, labels)``, ``decode(z)``, and, for methods with an
@@ -34,8 +37,11 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 
 import lightning as L
+import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
+from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
@@ -87,6 +93,7 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         self._captured: CapturedStep | None = None
         self._raw_steps: list[str] | None = None  # set while a CUDA graph is being captured
         self.guard = NonFiniteGuard()
+        self._epoch_totals: dict[tuple[str, ...], tuple[Tensor, int]] = {}  # loss names -> (sums, batches)
         self.automatic_optimization = False
         self.data_shape = tuple(int(s) for s in data_shape)
         if len(self.data_shape) not in (1, 3):
@@ -168,20 +175,43 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
             return "16-bit mixed precision scales the loss with a GradScaler; use bf16-mixed"
         return None
 
+    def optimizer_mode(self) -> dict[str, bool]:
+        """How this run's optimizers step: ``fused`` (one kernel per step; on the GPU in every
+        mode, so eager and captured runs do the same arithmetic), ``capturable`` (step count on
+        the device, for a captured step) and ``tensor_lr`` (a captured step reads the learning
+        rate from a device tensor, so a schedule can still change it)."""
+        on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+        graph = on_gpu and self.compile_mode == "graph"
+        return {"fused": on_gpu, "capturable": graph, "tensor_lr": graph}
+
     def configure_optimizers(self):
         groups = self.optimizer_groups()
         self._optimizer_index = {name: i for i, name in enumerate(groups)}
-        on_gpu = self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
-        # fused Adam on the GPU in every mode: one kernel per step, and eager and captured
-        # runs do the same arithmetic; capturable keeps its step count on the device
-        extra = {"fused": True, "capturable": self.compile_mode == "graph"} if on_gpu else {}
-        # a captured step reads the learning rate from a tensor, so a schedule can still change it
-        rate = (lambda lr: torch.tensor(lr, device=self.device)) if extra.get("capturable") else float
-        optimizers = [torch.optim.Adam(list(params), lr=rate(lr), betas=self.betas, **extra)
-                      for params, lr in groups.values()]
+        optimizers = [torch.optim.Adam(list(params), lr=lr, betas=self.betas) for params, lr in groups.values()]
+        for optimizer in optimizers:
+            self._apply_optimizer_mode(optimizer)
         if not self.lr_milestones:
             return optimizers
         return optimizers, [MultiStepLR(o, list(self.lr_milestones), self.lr_gamma) for o in optimizers]
+
+    def _apply_optimizer_mode(self, optimizer: torch.optim.Optimizer) -> None:
+        """Give ``optimizer`` this run's settings (:meth:`optimizer_mode`). Also after a
+        checkpoint's optimizer state is loaded: ``load_state_dict`` brings back the settings of
+        the run that wrote it (say eager on a CPU), and its step counts on that run's device."""
+        mode = self.optimizer_mode()
+        for group in optimizer.param_groups:
+            if "fused" in group:  # Adam and its kin; other optimizers keep their own settings
+                group["fused"] = mode["fused"] or None
+                group["capturable"] = mode["capturable"]
+                if mode["fused"] or mode["capturable"]:
+                    group["foreach"] = False
+            lr = float(group["lr"])
+            group["lr"] = torch.tensor(lr, device=self.device) if mode["tensor_lr"] else lr
+            for p in group["params"]:
+                state = optimizer.state.get(p, {})
+                if torch.is_tensor(state.get("step")):  # on the device where fused or capturable need it
+                    on_device = mode["fused"] or mode["capturable"]
+                    state["step"] = state["step"].to(p.device if on_device else "cpu", torch.float32)
 
     def _optimizer(self, name: str):
         optimizers = self.optimizers()
@@ -213,14 +243,42 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         return model.no_sync() if isinstance(model, DistributedDataParallel) else nullcontext()
 
     def _average_gradients(self, optimizer) -> None:
-        """Average this optimizer's gradients over all processes (one all-reduce)."""
+        """Average this optimizer's gradients over all processes: one ``all_reduce`` over one
+        flat buffer. Called directly, not through ``strategy.reduce``, which puts a barrier
+        before every call and so would stall the host in every phase. A parameter without a
+        gradient keeps ``None``, so Adam leaves it alone as it would in one process; which
+        parameters have one depends only on the phase, the same on every rank."""
         if self.trainer.world_size == 1:
             return
-        params = [p for group in optimizer.param_groups for p in group["params"]]
-        grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
-        flat = self.trainer.strategy.reduce(torch.cat([g.reshape(-1) for g in grads]), reduce_op="mean")
+        params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if not params:
+            return
+        flat = torch.cat([p.grad.reshape(-1) for p in params])
+        if dist.get_backend() == dist.Backend.NCCL:
+            dist.all_reduce(flat, op=dist.ReduceOp.AVG)
+        else:  # gloo has no AVG
+            dist.all_reduce(flat)
+            flat /= self.trainer.world_size
         for p, g in zip(params, flat.split([p.numel() for p in params])):
             p.grad = g.view_as(p)
+
+    def _average_norm_statistics(self) -> None:
+        """Average BatchNorm running statistics over all processes (one ``all_reduce``): each
+        rank normalised its own shard, and validation, figures, metrics and checkpoints should
+        not depend on which rank made them. SyncBatchNorm (``--trainer.sync_batchnorm``) keeps
+        them equal already."""
+        if self.trainer is None or self.trainer.world_size == 1:
+            return
+        buffers = [b for m in self.modules() if isinstance(m, nn.modules.batchnorm._NormBase)
+                   and not isinstance(m, nn.SyncBatchNorm) and m.track_running_stats
+                   for b in (m.running_mean, m.running_var) if b is not None]
+        if not buffers:
+            return
+        flat = torch.cat([b.reshape(-1) for b in buffers])
+        dist.all_reduce(flat)
+        flat /= self.trainer.world_size
+        for b, value in zip(buffers, flat.split([b.numel() for b in buffers])):
+            b.copy_(value.view_as(b))
 
     def count_optimizer_step(self, name: str) -> None:
         """Advance Lightning's optimizer-step counter (``global_step``) for a step taken inside
@@ -230,34 +288,47 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         optimizer._on_after_step()
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        if self.trainer.training:
+        if self.trainer.state.fn == TrainerFn.FITTING:
             self.guard.check(self.trainer.strategy)  # raising here means nothing is written
         # the class to rebuild, also for checkpoints written outside LightningCLI (which
         # records it as hyper_parameters["_class_path"] only)
         checkpoint["aegan_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
 
     def on_train_start(self) -> None:
+        # the optimizer states are loaded by now (a resumed run): back to this run's settings
+        for optimizer in self.trainer.optimizers:
+            self._apply_optimizer_mode(optimizer)
         self.guard.reset(list(self._optimizer_index), self.trainer.fit_loop.epoch_loop.total_batch_idx + 1)
 
-    def on_train_epoch_start(self) -> None:
-        # the epoch's randomness depends only on (seed, epoch, rank): a run resumed at this
-        # epoch draws exactly what the uninterrupted run drew, and processes draw differently
+    def on_train_batch_start(self, batch, batch_idx) -> None:
+        # the batch's randomness depends only on (seed, epoch, batch, rank): a run resumed at
+        # any batch boundary draws exactly what the uninterrupted run drew, and processes draw
+        # differently (numpy's SeedSequence mixes the four numbers into one seed)
         seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
-        torch.manual_seed(seed * 1_000_003 + self.current_epoch * 1_009 + self.global_rank)
+        words = np.random.SeedSequence([seed, self.current_epoch, batch_idx, self.global_rank]).generate_state(2)
+        torch.manual_seed(int(words[0]) << 32 | int(words[1]))
 
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         if (batch_idx + 1) % self.trainer.log_every_n_steps == 0:
             self.guard.check(self.trainer.strategy)
 
+    def on_train_epoch_start(self) -> None:
+        self._epoch_totals.clear()
+
     def on_train_epoch_end(self) -> None:
+        # every rank enters these collectives in this order; Lightning runs this hook before the
+        # epoch-end checkpoints
         self.guard.check(self.trainer.strategy)
+        self._average_norm_statistics()
+        self._log_epoch_means()
         schedulers = self.lr_schedulers()  # manual optimisation: stepped here, once per epoch
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
             scheduler.step()
 
     def on_validation_start(self) -> None:
-        if self.trainer.training:
+        if self.trainer.state.fn == TrainerFn.FITTING:  # (``trainer.training`` is False while validating)
             self.guard.check(self.trainer.strategy)
+            self._average_norm_statistics()
 
     def step_inputs(self, batch) -> tuple[Tensor, ...]:
         """The tensors of a training batch that ``train_step`` takes: ``(x, y)``."""
@@ -275,10 +346,26 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         inputs = self.step_inputs(batch)
         losses = self._captured(*inputs) if self._captured is not None else self._step(*inputs)
         # tensors stay on the device: Lightning reads the step values every log_every_n_steps (from
-        # rank zero), and averages the epoch means over all processes once, at the epoch's end
+        # rank zero); the epoch means are summed here and reduced at the epoch's end
         self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=True, on_epoch=False)
-        self.log_dict({f"train_epoch/{k}": v for k, v in losses.items()}, on_step=False, on_epoch=True,
-                      sync_dist=True)
+        keys = tuple(losses)
+        total, count = self._epoch_totals.get(keys, (0, 0))
+        self._epoch_totals[keys] = (total + torch.stack([v.float() for v in losses.values()]), count + 1)
+
+    def _log_epoch_means(self) -> None:
+        """Log ``train_epoch/*``, the epoch's mean losses over every batch of every process (one
+        ``all_reduce``). Done by hand rather than with ``self.log(..., sync_dist=True)``:
+        Lightning's progress bar reads such metrics on rank zero alone at the epoch's end, and
+        the sync inside that read meets the other ranks in a different collective."""
+        if not self._epoch_totals:
+            return
+        groups = list(self._epoch_totals.items())
+        flat = torch.cat([torch.cat([total, total.new_tensor([count])]) for _, (total, count) in groups])
+        if self.trainer.world_size > 1:
+            dist.all_reduce(flat)
+        for (keys, _), chunk in zip(groups, flat.split([len(keys) + 1 for keys, _ in groups])):
+            self.log_dict({f"train_epoch/{k}": v for k, v in zip(keys, chunk[:-1] / chunk[-1])}, sync_dist=False)
+        self._epoch_totals.clear()
 
 
 class AutoencodingModule(GenerativeModule):

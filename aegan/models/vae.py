@@ -85,6 +85,10 @@ class VAE(AutoencodingModule):
         self.decoder = decoder(net, latent_dim, self.data_shape, hidden, channels, norm, activation)
         learned = self.likelihood == "gaussian" and decoder_std is None
         self.decoder_log_std = nn.Parameter(torch.zeros(())) if learned else None
+        # a fixed standard deviation lives on the model's device: a Python float handed to Normal
+        # would be copied from the host inside the step (not capturable as a CUDA graph)
+        self.register_buffer("decoder_std", None if learned or decoder_std is None else torch.tensor(float(decoder_std)),
+                             persistent=False)
 
     # --- protocol --------------------------------------------------------------------------------
 
@@ -113,7 +117,7 @@ class VAE(AutoencodingModule):
         """log p(x|z) per example, from the decoder's raw output for z."""
         if self.likelihood == "bernoulli":
             return -F.binary_cross_entropy_with_logits(raw, x, reduction="none").flatten(1).sum(-1)
-        std = self.decoder_log_std.exp() if self.decoder_log_std is not None else self.hparams.decoder_std
+        std = self.decoder_log_std.exp() if self.decoder_log_std is not None else self.decoder_std
         # validate_args=False: the argument checks would wait on the device
         return Normal(self.data_output(raw), std, validate_args=False).log_prob(x).flatten(1).sum(-1)
 
@@ -127,15 +131,20 @@ class VAE(AutoencodingModule):
     @torch.no_grad()
     def importance_weighted_bound(self, x: Tensor, k: int, chunk: int = 4096) -> Tensor:
         """log p(x) >= log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x) per example, z_i ~ q(z|x); the
-        decoder sees at most ``chunk`` codes at a time."""
-        mean, log_var = self.posterior(x)
+        decoder sees at most ``chunk`` codes at a time. The networks run in the precision the
+        trainer sets (e.g. bf16-mixed), the densities and the log-sum-exp over k weights in
+        float32: in bfloat16, log-weights of several hundred nats keep about two digits."""
+        mean, log_var = (t.float() for t in self.posterior(x))
+        x = x.float()
         q = Normal(mean, (0.5 * log_var).exp(), validate_args=False)
         prior = Normal(torch.zeros_like(mean), torch.ones_like(mean), validate_args=False)
         weights, step = [], max(1, chunk // len(x))
         for done in range(0, k, step):
             z = q.sample((min(k - done, step),))  # (draws, n, latent)
             repeated = x.expand(len(z), *x.shape).flatten(0, 1)
-            log_p_x = self.log_likelihood(self.decoder(z.flatten(0, 1)), repeated).view(len(z), len(x))
+            raw = self.decoder(z.flatten(0, 1)).float()
+            with torch.autocast(x.device.type, enabled=False):
+                log_p_x = self.log_likelihood(raw, repeated).view(len(z), len(x))
             weights.append(log_p_x + prior.log_prob(z).sum(-1) - q.log_prob(z).sum(-1))
         return torch.logsumexp(torch.cat(weights), 0) - math.log(k)
 

@@ -83,6 +83,9 @@ MODELS = {
     "gan": (lambda: PinnedGAN(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
     "dcgan": (lambda: PinnedGAN(net="conv", channels=(4, 8), hidden=(16,), norm="none", latent_dim=8),
               {"name": "mnist5k"}),
+    # with BatchNorm, for --norm-buffers: running statistics must end equal on every rank
+    "dcgan_bn": (lambda: GAN(net="conv", channels=(4, 8), hidden=(16,), norm="batch", latent_dim=8),
+                 {"name": "mnist5k", "batch_size": 50}),
     "vae": (lambda: PinnedVAE(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
     "infogan": (lambda: PinnedInfoGAN(data_shape=(2,), num_classes=25, noise_dim=2, code_categories=4, continuous_codes=1,
                                       net="mlp", hidden=(16, 16), q_hidden=8), {}),
@@ -98,12 +101,14 @@ def main():
     parser.add_argument("--labelled-batch", type=int, default=20)
     parser.add_argument("--resident", action="store_true")
     parser.add_argument("--media", action="store_true", help="one epoch with figures instead of one step")
+    parser.add_argument("--norm-buffers", action="store_true",
+                        help="one epoch of 4 batches and a validation; save each rank's BatchNorm buffers")
     args = parser.parse_args()
     out = Path(args.out)
     L.seed_everything(0, verbose=False)
     make_model, data_settings = MODELS[args.model]
     model = make_model()
-    data = AeganDataModule(**{"name": "toy_grid", "toy_size": 440, **data_settings}, batch_size=args.batch,
+    data = AeganDataModule(**{"name": "toy_grid", "toy_size": 440, "batch_size": args.batch, **data_settings},
                            resident=args.resident, labelled_batch_size=args.labelled_batch)
     # one batch: every model steps each of its optimizers at least once per batch
     callbacks, logger, limits = [], False, {"max_steps": len(model.optimizer_groups())}
@@ -117,11 +122,17 @@ def main():
 
         FigureCallback.write_gif = write_gif
         callbacks, logger, limits = [LatentScatterGIF(points=100)], CSVLogger(out, name="run"), {"max_epochs": 1}
+    if args.norm_buffers:
+        limits = {"max_epochs": 1, "limit_train_batches": 4}
     trainer = L.Trainer(accelerator="cpu", devices=args.devices, strategy="ddp" if args.devices > 1 else "auto",
                         logger=logger, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0, callbacks=callbacks,
-                        limit_val_batches=1 if args.media else 0, **limits)
+                        limit_val_batches=1 if args.media or args.norm_buffers else 0, **limits)
     trainer.fit(model, data)
+    if args.norm_buffers:
+        buffers = {name: b for name, b in model.named_buffers() if "running" in name}
+        torch.save(buffers, out / f"norm-rank{trainer.global_rank}.pt")
+        return
     grads = {name: p.grad for name, p in model.named_parameters()}
     torch.save({"weights": model.state_dict(), "grads": grads, "global_step": trainer.global_step},
                out / f"rank{trainer.global_rank}-of-{args.devices}.pt")

@@ -1,13 +1,13 @@
 """Lightning's DDP on the CPU (gloo, two processes): one step on two shards equals one step on
 their union, and figures are written once."""
 
-import subprocess
+import os
 import sys
 
 import pytest
 import torch
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_with_deadline
 
 SCRIPT = REPO / "tests" / "distributed" / "one_step.py"
 MODELS = {"aae": 3, "aae_semi": 4, "alpha_gan": 6, "gan": 2, "dcgan": 2, "vae": 1, "infogan": 2}  # every landed
@@ -17,8 +17,7 @@ CASES = [(model, resident) for model in MODELS for resident in (False, True) if 
 
 
 def run(out, *args):
-    result = subprocess.run([sys.executable, str(SCRIPT), str(out), *args], capture_output=True, text=True,
-                            timeout=600, cwd=out)
+    result = run_with_deadline([sys.executable, str(SCRIPT), str(out), *args], out, dict(os.environ), timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
 
 
@@ -51,3 +50,16 @@ def test_a_ddp_epoch_writes_its_figures_once(tmp_path):
     assert (tmp_path / "written.txt").read_text().splitlines() == ["latent rank 0"]
     frames = list((tmp_path / "run" / "version_0" / "media" / "latent").glob("*.png"))
     assert [f.name for f in frames] == ["epoch_0000.png"]
+
+
+def test_batchnorm_statistics_agree_on_every_rank_after_a_ddp_epoch(tmp_path):
+    """DCGAN with BatchNorm: each rank normalises its own shard, so the running statistics drift
+    apart during the epoch; they are averaged before validation, so the figures, metrics and
+    checkpoints that rank zero makes hold statistics of the whole batch."""
+    run(tmp_path, "--model", "dcgan_bn", "--devices", "2", "--norm-buffers")
+    rank0, rank1 = (torch.load(tmp_path / f"norm-rank{r}.pt", weights_only=True) for r in (0, 1))
+    assert rank0 and rank0.keys() == rank1.keys()
+    for name, value in rank0.items():
+        assert torch.equal(value, rank1[name]), name
+    moved = [n for n, v in rank0.items() if n.endswith("running_mean") and v.abs().sum() > 0]
+    assert moved, "the running means never moved: the test would pass without any training"

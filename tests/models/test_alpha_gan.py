@@ -80,7 +80,10 @@ def test_the_code_discriminator_takes_prior_draws_as_real_and_codes_as_fake():
 
 def test_the_code_adversary_pulls_q_of_z_onto_the_prior(seeded):
     """On the 25-Gaussian grid, alpha-GAN's codes must come much closer to N(0, I) (sliced W2)
-    than those of the same autoencoder without adversaries, whose codes nothing holds."""
+    than those of the same autoencoder without adversaries, whose codes nothing holds.
+    Measured after 3 epochs (CPU, seeds 0-3): alpha-GAN 0.26-0.65, the plain autoencoder
+    2.3-3.6; a seed-by-seed spread that large is why the bound is loose (0.8, a unit Gaussian
+    shifted by about 1.1) and the comparison relative (at least 3x closer)."""
     data = AeganDataModule("toy_grid", toy_size=3000, batch_size=100)
     data.setup()
     settings = dict(data_shape=(2,), num_classes=25, hidden=(64, 64), code_hidden=(64,), latent_dim=2,
@@ -90,7 +93,7 @@ def test_the_code_adversary_pulls_q_of_z_onto_the_prior(seeded):
         tiny_trainer(max_epochs=3, limit_val_batches=0).fit(m, data)
     distances = latent_distance(plain, data), latent_distance(model, data)
     print("SW2 plain autoencoder, alpha-GAN:", distances)
-    assert distances[1] < 0.4 < distances[0]
+    assert distances[1] < 0.8 and distances[0] > 3 * distances[1]
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 64, 64)])

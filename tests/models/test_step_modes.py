@@ -64,3 +64,69 @@ def test_captured_step_matches_eager_on_the_gpu(pretrain_epochs):
 def test_captured_step_runs_in_bf16():
     weights, losses, step = train("graph", precision="bf16-mixed", accelerator="gpu")
     assert step == 12 and all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+
+
+class ScheduledAAE(AAE):
+    lr_milestones, lr_gamma = (1,), 0.5  # every learning rate halves after epoch 1
+
+
+class FusedTensorRateAAE(ScheduledAAE):
+    """Stands in for a captured run on the CPU: fused Adam with a tensor learning rate (the
+    settings a CUDA-graph run gives its optimizers, less ``capturable``, which needs CUDA)."""
+
+    def optimizer_mode(self):
+        return {"fused": True, "capturable": False, "tensor_lr": True}
+
+
+def resume(folder, model_class, ckpt_path=None, epochs=1):
+    L.seed_everything(0, verbose=False)
+    data = AeganDataModule("toy_grid", toy_size=400, batch_size=50, resident=True)
+    model = model_class(data_shape=(2,), num_classes=25, hidden=(16,), latent_dim=2)
+    checkpoint = L.pytorch.callbacks.ModelCheckpoint(dirpath=folder, save_last=True)
+    trainer = tiny_trainer(max_epochs=epochs, limit_val_batches=0, enable_checkpointing=True, callbacks=[checkpoint])
+    trainer.fit(model, data, ckpt_path=ckpt_path)
+    return trainer
+
+
+@pytest.mark.parametrize("written, resumed", [(ScheduledAAE, FusedTensorRateAAE), (FusedTensorRateAAE, ScheduledAAE)],
+                         ids=["eager-to-fused", "fused-to-eager"])
+def test_a_resumed_run_steps_its_optimizers_in_its_own_mode(tmp_path, written, resumed):
+    """Adam.load_state_dict brings back the settings of the run that wrote the checkpoint; the
+    resumed run must step in its own mode (and keep the scheduled learning rate)."""
+    resume(tmp_path, written)
+    trainer = resume(tmp_path, resumed, ckpt_path=tmp_path / "last.ckpt", epochs=2)
+    assert trainer.global_step == 2 * 7 * 3
+    fused = resumed is FusedTensorRateAAE
+    for optimizer in trainer.optimizers:
+        for group in optimizer.param_groups:
+            assert bool(group["fused"]) == fused and not group["capturable"]
+            assert isinstance(group["lr"], torch.Tensor) == fused
+            assert float(group["lr"]) == pytest.approx(0.5 * group["initial_lr"])  # the milestone after epoch 1
+        for state in optimizer.state.values():
+            assert state["step"].dtype == torch.float32 and state["step"].item() == 2 * 7
+
+
+@needs_cuda
+def test_an_eager_cpu_checkpoint_resumes_captured_on_the_gpu_and_back(tmp_path):
+    """The GPU half of the test above: eager on the CPU, then --model.compile graph on the GPU
+    (capturable fused Adam, tensor learning rate, step counts on the device), then eager again."""
+    L.seed_everything(0, verbose=False)
+
+    def fit(compile, accelerator, epochs, ckpt_path=None):
+        data = AeganDataModule("toy_grid", toy_size=400, batch_size=50, resident=True)
+        model = AAE(data_shape=(2,), num_classes=25, hidden=(16,), latent_dim=2, compile=compile)
+        trainer = tiny_trainer(max_epochs=epochs, limit_val_batches=0, accelerator=accelerator,
+                               enable_checkpointing=True,
+                               callbacks=[L.pytorch.callbacks.ModelCheckpoint(dirpath=tmp_path, save_last=True)])
+        trainer.fit(model, data, ckpt_path=ckpt_path)
+        return trainer
+
+    fit("none", "cpu", 1)
+    graph = fit("graph", "gpu", 2, tmp_path / "last.ckpt")
+    for optimizer in graph.optimizers:
+        for group in optimizer.param_groups:
+            assert group["fused"] and group["capturable"] and isinstance(group["lr"], torch.Tensor)
+        assert all(s["step"].is_cuda for s in optimizer.state.values())
+    eager = fit("none", "gpu", 3, tmp_path / "last.ckpt")
+    for optimizer in eager.optimizers:
+        assert all(g["fused"] and not g["capturable"] and isinstance(g["lr"], float) for g in optimizer.param_groups)

@@ -28,6 +28,11 @@ Why the options (each off by default, so the earlier recipes stay reachable):
   straight-through one-hot (``hard``: argmax; ``gumbel``: a draw) gives the decoder K messages
   only, so all it can learn from y is a cluster, while the softmax's gradient still reaches the
   encoder.
+- ``style_noise``: a deterministic encoder can pack any amount of information into a
+  continuous z, even a 2-D one, and the prior only shapes its distribution; clustering runs
+  showed the digit's identity in the style (one digit per style column of the style grid) and
+  the clusters mixing digits. Noise on the style the decoder reads caps what z can tell it, so
+  the identity becomes cheaper to send through y (its K messages) than through z.
 - ``grad_clip``, ``init``, ``optimizer``: see :class:`~aegan.models.base.GenerativeModule`
   and :mod:`aegan.nets.init`.
 
@@ -88,6 +93,8 @@ class SemiSupervisedAAE(AutoencodingModule):
             ``softmax`` probabilities (the paper), or a straight-through one-hot whose value is
             the argmax (``hard``) or a Gumbel-softmax draw (``gumbel``; the argmax outside
             training) and whose gradient is the softmax's.
+        style_noise: standard deviation of Gaussian noise added to the style z that the decoder
+            reads in the ``ae`` phase (0: none); what the discriminators see is unchanged.
         recon_labelled: the ``ae`` phase also reconstructs the labelled batch from its true
             one-hot label and its style (musyoku/adversarial-autoencoder does).
         recon_loss: ``bce`` (images), ``mse`` or ``l1``.
@@ -108,7 +115,8 @@ class SemiSupervisedAAE(AutoencodingModule):
                  hidden: Sequence[int] = (1000, 1000), disc_hidden: Sequence[int] = (1000, 1000),
                  input_noise: float = 0.3, disc_noise: float = 0.0,
                  cat_code: Literal["softmax", "gumbel"] = "softmax",
-                 decoder_y: Literal["softmax", "hard", "gumbel"] = "softmax", recon_labelled: bool = False,
+                 decoder_y: Literal["softmax", "hard", "gumbel"] = "softmax", style_noise: float = 0.0,
+                 recon_labelled: bool = False,
                  recon_loss: str | None = None, init: Literal["default", "normal_0.01"] = "default",
                  optimizer: Literal["adam", "sgd"] = "adam",
                  lr_ae: float = 1e-3, lr_gen: float = 1e-3, lr_disc: float = 2e-4, lr_classify: float = 1e-3,
@@ -200,6 +208,9 @@ class SemiSupervisedAAE(AutoencodingModule):
     def noisy(self, x: Tensor) -> Tensor:
         return x + self.hparams.input_noise * torch.randn_like(x) if self.hparams.input_noise else x
 
+    def noisy_style(self, z: Tensor) -> Tensor:
+        return z + self.hparams.style_noise * torch.randn_like(z) if self.hparams.style_noise else z
+
     def judged(self, discriminator: nn.Module, v: Tensor) -> Tensor:
         """A discriminator's logit for ``v``, through ``disc_noise``: every input, real or
         fake, in either phase, passes here, so noise cannot tell them apart."""
@@ -219,10 +230,11 @@ class SemiSupervisedAAE(AutoencodingModule):
     def reconstruction_terms(self, x: Tensor, x_labelled: Tensor | None = None,
                              y_labelled: Tensor | None = None) -> Losses:
         logits, z = self.heads_of(self.noisy(x))
-        raw = self.decoder(self.code(self.decoder_code(logits), z))
+        raw = self.decoder(self.code(self.decoder_code(logits), self.noisy_style(z)))
         out = {"loss": reconstruction_loss(self.recon_loss, raw, x, logits=self.is_image)}
         if x_labelled is not None:  # the true label as y, the encoder's style as z
             _, z_labelled = self.heads_of(self.noisy(x_labelled))
+            z_labelled = self.noisy_style(z_labelled)
             y = F.one_hot(y_labelled, self.decoder_classes).to(z_labelled.dtype)
             raw = self.decoder(self.code(y, z_labelled))
             out["labelled"] = reconstruction_loss(self.recon_loss, raw, x_labelled, logits=self.is_image)

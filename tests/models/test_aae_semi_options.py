@@ -170,3 +170,20 @@ def test_validation_logs_the_mean_confidence_of_q_y(seeded):
     x = data.splits["val"].tensors[0].float() / 255
     assert confidence == pytest.approx(model.classify(x).max(1).values.mean().item(), abs=1e-5)
     assert 1 / 16 <= confidence <= 1
+
+
+def test_style_noise_reaches_only_the_style_the_decoder_reads(seeded):
+    seen = []
+    for style_noise, expected in ((0.0, 0.0), (0.5, 0.5)):
+        model = tiny(style_noise=style_noise)
+        z = torch.randn(4000, STYLE)
+        model.heads_of = lambda x, z=z: (torch.zeros(len(x), K), z)
+        model.decoder.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+        model.reconstruction_terms(torch.zeros(4000, 2))
+        assert seen[-1][:, K:].sub(z).std().item() == pytest.approx(expected, abs=0.01)
+        assert torch.equal(seen[-1][:, :K], torch.full((4000, K), 1 / K))  # y untouched
+        model.prior_sample = lambda x: (torch.zeros(len(x), K), torch.zeros(len(x), STYLE))
+        styles = []
+        model.disc_style.register_forward_pre_hook(lambda m, args: styles.append(args[0]))
+        model.generator_terms(torch.zeros(4000, 2))
+        assert torch.equal(styles[-1], z)  # D_style judges the encoder's own style

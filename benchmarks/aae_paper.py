@@ -179,8 +179,12 @@ def readme_rows(result: dict) -> str:
         title, _, _, _, (paper, paper_std) = SETTINGS[row["setting"]]
         command_text = row["command"].replace(OFFLINE, "$OFFLINE")
         errors = ", ".join(f"{100 * e:.2f}%" for e in row["per_seed"])
-        ours = (f"{100 * row['mean']:.2f}% ± {100 * row['std']:.2f} (seeds {row['seeds']}: {errors})"
-                if row["std"] is not None else f"{errors} (seed {row['seeds'][0]})")
+        if row["std"] is None:
+            ours = f"{errors} (seed {row['seeds'][0]})"
+        elif len(set(row["epochs_per_seed"])) > 1:  # a mean over runs of different lengths means little
+            ours = f"seeds {row['seeds']}: {errors}"
+        else:
+            ours = f"{100 * row['mean']:.2f}% ± {100 * row['std']:.2f} (seeds {row['seeds']}: {errors})"
         done = "/".join(str(e) for e in row["epochs_per_seed"])
         planned = row["epochs_planned"]
         if any(p and p > e for p, e in zip(planned, row["epochs_per_seed"])):

@@ -151,6 +151,10 @@ class SemiSupervisedAAE(AutoencodingModule):
         self.y_head = nn.Sequential(nn.ReLU(), nn.Linear(hidden[-1], num_clusters))
         self.z_head = nn.Sequential(nn.ReLU(), nn.Linear(hidden[-1], latent_dim))
         self.heads = nn.Linear(num_clusters, latent_dim, bias=False) if heads else None
+        if heads:
+            # the heads start about a margin apart: Adam moves a head by about lr per step, so
+            # heads that started near 0 were still bunched after 900 steps (4 groups of 4 at +-1)
+            nn.init.normal_(self.heads.weight, std=heads_margin)
         code_width = latent_dim if heads else num_clusters + latent_dim
         self.decoder = mlp_decoder(code_width, list(reversed(hidden)), self.data_shape)
         self.disc_cat = mlp(num_clusters, disc_hidden, 1)

@@ -187,3 +187,12 @@ def test_style_noise_reaches_only_the_style_the_decoder_reads(seeded):
         model.disc_style.register_forward_pre_hook(lambda m, args: styles.append(args[0]))
         model.generator_terms(torch.zeros(4000, 2))
         assert torch.equal(styles[-1], z)  # D_style judges the encoder's own style
+
+
+def test_cluster_heads_start_about_a_margin_apart(seeded):
+    """Adam moves a head by about its learning rate per step: heads that start near 0 stay
+    bunched for hundreds of steps whatever the margin penalty says."""
+    model = tiny(heads=True, num_clusters=16, latent_dim=2, heads_margin=6.0)
+    w = model.heads.weight.T.detach()
+    gaps = torch.cdist(w, w)[torch.triu_indices(16, 16, 1).unbind()]
+    assert w.std().item() == pytest.approx(6.0, rel=0.3) and gaps.median() > 6.0

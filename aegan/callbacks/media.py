@@ -1,12 +1,14 @@
 """Figures as files in the run directory, handed to whatever logger is attached.
 
 Every figure callback draws one frame per validation epoch from fixed inputs, writes it as
-``<run dir>/media/<name>/epoch_0003.png``, re-assembles ``<run dir>/media/<name>.gif`` from all
-frames so far, and logs the frame to the logger (W&B: an image with a step slider;
-TensorBoard: ``add_image``; CSV and others: files only) at the step Lightning logs that epoch's
-metrics at, so a frame and its epoch's ``eval/fid`` line up. The GIF goes to W&B as a video
-every ``video_every_n_epochs`` epochs, when training ends, and when it stops on an error or a
-signal, so a preempted run has its animation too. Only rank zero draws; the others skip.
+``<run dir>/media/<name>/epoch_0003.png`` and logs the frame to the logger (W&B: an image with
+a step slider; TensorBoard: ``add_image``; CSV and others: files only) at the step Lightning logs
+that epoch's metrics at, so a frame and its epoch's ``eval/fid`` line up. Every
+``video_every_n_epochs`` epochs, when training ends, and when it stops on an error or a signal,
+``<run dir>/media/<name>.gif`` is re-assembled from all frames so far and goes to W&B as a
+video, so a preempted run has its animation too. Re-assembling reads and re-encodes every frame
+(about 0.4 s a frame on a CPU core); doing it after each epoch cost a 100-epoch run hours.
+Only rank zero draws; the others skip.
 
 The figures also work outside training: :meth:`FigureCallback.render` draws one for a model
 and a data module (the notebook uses it).
@@ -46,8 +48,8 @@ class FigureCallback(Callback, ABC):
     Args:
         every_n_epochs: draw on every n-th validation epoch.
         fps: frames per second of the GIF.
-        video_every_n_epochs: also log the GIF so far as a video every n-th epoch (0: only at
-            the end of training and when it stops early).
+        video_every_n_epochs: re-assemble the GIF and log it as a video every n-th epoch (0: only
+            at the end of training and when it stops early).
     """
 
     name = "figure"
@@ -82,7 +84,6 @@ class FigureCallback(Callback, ABC):
         folder.mkdir(parents=True, exist_ok=True)
         frame = folder / f"epoch_{trainer.current_epoch:04d}.png"
         figure.savefig(frame)
-        self.write_gif(trainer)
         log_image(trainer, f"media/{self.name}", frame)
         if self.video_every_n_epochs and (trainer.current_epoch + 1) % self.video_every_n_epochs == 0:
             self.log_videos(trainer)
@@ -110,10 +111,13 @@ class FigureCallback(Callback, ABC):
         return {f"media/{self.name}_gif": self.gif_path(trainer)}
 
     def log_videos(self, trainer: Trainer) -> None:
-        """Log the GIFs so far as videos, once per step."""
+        """Re-assemble the GIF from the frames so far and log the animations as videos, once
+        per step."""
         step = metrics_step(trainer)
         if not trainer.is_global_zero or self._video_logged_at == step:
             return
+        if any(self.folder(trainer).glob("epoch_*.png")):
+            self.write_gif(trainer)
         for key, path in self.animations(trainer).items():
             if path.exists():
                 log_animation(trainer, key, path)

@@ -6,14 +6,35 @@ style ``z``. The decoder rebuilds x from (y, z), or, for dimensionality reductio
 low-dimensional representation ``W y + z`` where the columns of W are K learned cluster heads.
 Two discriminators regularise the heads: ``D_cat`` tells one-hot samples of Cat(K) (real) from
 the softmax y (fake), ``D_style`` tells prior samples of p(z) (real) from the style z (fake).
-Phases per batch, each with its own Adam optimizer:
+Phases per batch, each with its own optimizer (Adam, or SGD with momentum and a stepped
+schedule per phase as in the paper's appendix):
 
 1. ``ae``       encoder, decoder (and heads W):  L = rec(x, dec(y, z))
+                [+ rec(x_l, dec(onehot(label), z_l)) on the labelled batch (``recon_labelled``)]
                 [+ heads_weight * sum_{i<j} max(0, heads_margin - |w_i - w_j|) for W]
-2. ``disc``     D_cat, D_style:  L = -log D_cat(c) - log(1 - D_cat(y)) - log D_style(z_p) - log(1 - D_style(z))
-                with c ~ Cat(K) one-hot and z_p ~ p(z)
-3. ``gen``      encoder:  L = -log D_cat(y) - log D_style(z)
+2. ``disc``     D_cat, D_style:
+                L = -log D_cat(c+n) - log(1 - D_cat(y+n)) - log D_style(z_p+n) - log(1 - D_style(z+n))
+                with c ~ Cat(K) one-hot, z_p ~ p(z), n ~ N(0, disc_noise^2) drawn afresh per input
+3. ``gen``      encoder:  L = -log D_cat(y+n) - log D_style(z+n)
 4. ``classify`` encoder trunk and y head, on the labelled batch only:  L = cross-entropy(y logits, label)
+
+Why the options (each off by default, so the earlier recipes stay reachable):
+
+- ``disc_noise``: a discriminator that sees exact one-hot vectors as real and a softmax as fake
+  separates them perfectly; the encoder's answer is to saturate its softmax, which then passes
+  almost no gradient. Noise on both inputs blurs the two, keeps D's gradient informative, and
+  still rewards a confident q(y|x) (musyoku/adversarial-autoencoder: std 0.3 in both Ds).
+- ``decoder_y``: with the soft softmax in the decoder, y can serve as a continuous code; a
+  straight-through one-hot (``hard``: argmax; ``gumbel``: a draw) gives the decoder K messages
+  only, so all it can learn from y is a cluster, while the softmax's gradient still reaches the
+  encoder.
+- ``style_noise``: a deterministic encoder can pack any amount of information into a
+  continuous z, even a 2-D one, and the prior only shapes its distribution; clustering runs
+  showed the digit's identity in the style (one digit per style column of the style grid) and
+  the clusters mixing digits. Noise on the style the decoder reads caps what z can tell it, so
+  the identity becomes cheaper to send through y (its K messages) than through z.
+- ``grad_clip``, ``init``, ``optimizer``: see :class:`~aegan.models.base.GenerativeModule`
+  and :mod:`aegan.nets.init`.
 
 Phase 4 runs when the batch has a labelled stream (``--data.labels_per_class k``, see
 :class:`~aegan.data.AeganDataModule`); without one the same model clusters (K = ``num_clusters``).
@@ -33,7 +54,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import CatMetric
 
-from aegan.errors import ConfigError
+from aegan.errors import ConfigError, unknown_choice
 from aegan.losses import (
     RECONSTRUCTION_LOSSES,
     accuracy,
@@ -42,8 +63,11 @@ from aegan.losses import (
     reconstruction_loss,
 )
 from aegan.metrics.classification import classification_error, cluster_error
-from aegan.models.base import AutoencodingModule, Losses
-from aegan.nets import mlp, mlp_decoder, mlp_encoder
+from aegan.models.base import OPTIMIZERS, AutoencodingModule, Losses
+from aegan.nets import initialise, mlp, mlp_decoder, mlp_encoder
+
+PHASES = ("ae", "disc", "gen", "classify")
+DECODER_Y = ("softmax", "hard", "gumbel")
 
 
 class SemiSupervisedAAE(AutoencodingModule):
@@ -59,28 +83,61 @@ class SemiSupervisedAAE(AutoencodingModule):
             discriminators'.
         input_noise: standard deviation of Gaussian noise added to the encoder's input while
             training (a regulariser; 0 turns it off).
+        disc_noise: standard deviation of Gaussian noise added to every input of both
+            discriminators, real and fake alike, in the ``disc`` and ``gen`` phases (0: none).
         cat_code: what D_cat sees of the encoder's y: the ``softmax`` probabilities (the paper),
             or ``gumbel``: a one-hot draw from them, straight-through Gumbel-softmax, so that D_cat
             compares one-hot vectors with one-hot vectors and can only tell them apart by how
             often each cluster comes up.
+        decoder_y: what the decoder (and the representation ``W y + z``) gets of y: the
+            ``softmax`` probabilities (the paper), or a straight-through one-hot whose value is
+            the argmax (``hard``) or a Gumbel-softmax draw (``gumbel``; the argmax outside
+            training) and whose gradient is the softmax's.
+        style_noise: standard deviation of Gaussian noise added to the style z that the decoder
+            reads in the ``ae`` phase (0: none); what the discriminators see is unchanged.
+        recon_labelled: the ``ae`` phase also reconstructs the labelled batch from its true
+            one-hot label and its style (musyoku/adversarial-autoencoder does).
         recon_loss: ``bce`` (images), ``mse`` or ``l1``.
-        lr_ae, lr_gen, lr_disc, lr_classify, betas: Adam per phase.
-        lr_milestones, lr_gamma: every learning rate is multiplied by ``lr_gamma`` after each
-            of these epochs.
+        init: weight initialisation, see :data:`aegan.nets.INITS`.
+        optimizer: ``adam`` (``betas``) or ``sgd`` with momentum (``momentum``).
+        lr_ae, lr_gen, lr_disc, lr_classify: learning rate per phase.
+        betas: Adam's betas (every phase).
+        momentum: SGD's momentum, one number for every phase or ``{phase: momentum}`` (phases
+            ``ae``, ``disc``, ``gen``, ``classify``; missing ones get 0.9).
+        lr_milestones, lr_gamma: a learning rate is multiplied by ``lr_gamma`` after each of
+            these epochs; one list for every phase or ``{phase: [epochs]}``.
+        grad_clip: each phase's gradients are scaled to a total norm of at most this (None: off).
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, num_clusters: int = 10,
                  latent_dim: int = 10, prior: str = "gaussian", prior_args: dict | None = None,
                  heads: bool = False, heads_margin: float = 3.0, heads_weight: float = 1.0,
                  hidden: Sequence[int] = (1000, 1000), disc_hidden: Sequence[int] = (1000, 1000),
-                 input_noise: float = 0.3, cat_code: Literal["softmax", "gumbel"] = "softmax",
-                 recon_loss: str | None = None,
+                 input_noise: float = 0.3, disc_noise: float = 0.0,
+                 cat_code: Literal["softmax", "gumbel"] = "softmax",
+                 decoder_y: Literal["softmax", "hard", "gumbel"] = "softmax", style_noise: float = 0.0,
+                 recon_labelled: bool = False,
+                 recon_loss: str | None = None, init: Literal["default", "normal_0.01"] = "default",
+                 optimizer: Literal["adam", "sgd"] = "adam",
                  lr_ae: float = 1e-3, lr_gen: float = 1e-3, lr_disc: float = 2e-4, lr_classify: float = 1e-3,
-                 betas: tuple[float, float] = (0.5, 0.999), lr_milestones: Sequence[int] = (),
-                 lr_gamma: float = 0.1, compile: Literal["none", "compile", "graph"] = "none"):
+                 betas: tuple[float, float] = (0.5, 0.999), momentum: float | dict[str, float] = 0.9,
+                 lr_milestones: Sequence[int] | dict[str, Sequence[int]] = (), lr_gamma: float = 0.1,
+                 grad_clip: float | None = None, compile: Literal["none", "compile", "graph"] = "none"):
         super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
         self.save_hyperparameters()
-        self.lr_milestones, self.lr_gamma = tuple(lr_milestones), lr_gamma
+        if optimizer not in OPTIMIZERS:
+            raise unknown_choice("optimizer", optimizer, OPTIMIZERS)
+        if decoder_y not in DECODER_Y:
+            raise unknown_choice("decoder_y", decoder_y, DECODER_Y)
+        for what, per_phase in (("momentum", momentum), ("lr_milestones", lr_milestones)):
+            if isinstance(per_phase, dict) and set(per_phase) - set(PHASES):
+                raise ConfigError(f"{what}: unknown phase {sorted(set(per_phase) - set(PHASES))[0]!r}; "
+                                  f"valid choices: {', '.join(PHASES)}")
+        if grad_clip is not None and grad_clip <= 0:
+            raise ConfigError(f"grad_clip must be positive (or null for none), got {grad_clip}")
+        self.optimizer_kind, self.grad_clip = optimizer, grad_clip
+        self.momentum, self.lr_gamma = momentum, lr_gamma
+        self.lr_milestones = lr_milestones if isinstance(lr_milestones, dict) else tuple(lr_milestones)
         self.recon_loss = recon_loss or ("bce" if self.is_image else "mse")
         if self.recon_loss not in RECONSTRUCTION_LOSSES or (self.recon_loss == "bce" and not self.is_image):
             raise ConfigError(f"recon_loss {self.recon_loss!r} does not suit this data; use "
@@ -98,10 +155,16 @@ class SemiSupervisedAAE(AutoencodingModule):
         # so the step copies nothing from the host (it stays capturable as a CUDA graph)
         self.register_buffer("head_pairs", torch.triu_indices(num_clusters, num_clusters, 1) if heads else None,
                              persistent=False)
+        if heads:
+            # the heads start about a margin apart: Adam moves a head by about lr per step, so
+            # heads that started near 0 were still bunched after 900 steps (4 groups of 4 at +-1)
+            nn.init.normal_(self.heads.weight, std=heads_margin)
         code_width = latent_dim if heads else num_clusters + latent_dim
         self.decoder = mlp_decoder(code_width, list(reversed(hidden)), self.data_shape)
         self.disc_cat = mlp(num_clusters, disc_hidden, 1)
         self.disc_style = mlp(latent_dim, disc_hidden, 1)
+        for network in (self.encoder, self.y_head, self.z_head, self.decoder, self.disc_cat, self.disc_style):
+            initialise(network, init)  # W stays as it is: the heads margin pushes it apart
         self.val_outputs = nn.ModuleDict({split: nn.ModuleDict({"probs": CatMetric(), "labels": CatMetric()})
                                           for split in ("val", "test")})
 
@@ -130,17 +193,38 @@ class SemiSupervisedAAE(AutoencodingModule):
     def reconstruct(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         """Through the encoder's own y and z (given labels are not used)."""
         logits, z = self.heads_of(x)
-        return self.data_output(self.decoder(self.code(logits.softmax(-1), z)))
+        return self.data_output(self.decoder(self.code(self.decoder_code(logits), z)))
 
     def represent(self, x: Tensor) -> Tensor:
         """The low-dimensional representation W y + z (dimensionality reduction only)."""
         logits, z = self.heads_of(x)
-        return self.code(logits.softmax(-1), z)
+        return self.code(self.decoder_code(logits), z)
+
+    def decoder_code(self, logits: Tensor) -> Tensor:
+        """The y the decoder gets (see ``decoder_y``): the softmax, or a one-hot vector that
+        passes the softmax's gradient straight through."""
+        probs = logits.softmax(-1)
+        if self.hparams.decoder_y == "softmax":
+            return probs
+        if self.hparams.decoder_y == "gumbel" and self.training:
+            return F.gumbel_softmax(logits, hard=True)
+        hard = F.one_hot(probs.argmax(-1), probs.shape[-1]).to(probs.dtype)
+        return hard + probs - probs.detach()  # value: one-hot; gradient: the softmax's
 
     # --- the phases ----------------------------------------------------------------------------
 
     def noisy(self, x: Tensor) -> Tensor:
         return x + self.hparams.input_noise * torch.randn_like(x) if self.hparams.input_noise else x
+
+    def noisy_style(self, z: Tensor) -> Tensor:
+        return z + self.hparams.style_noise * torch.randn_like(z) if self.hparams.style_noise else z
+
+    def judged(self, discriminator: nn.Module, v: Tensor) -> Tensor:
+        """A discriminator's logit for ``v``, through ``disc_noise``: every input, real or
+        fake, in either phase, passes here, so noise cannot tell them apart."""
+        if self.hparams.disc_noise:
+            v = v + self.hparams.disc_noise * torch.randn_like(v)
+        return discriminator(v).squeeze(-1)
 
     def prior_sample(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """The real samples the discriminators see for this batch: one-hot c ~ Cat(K), z ~ p(z)."""
@@ -151,10 +235,18 @@ class SemiSupervisedAAE(AutoencodingModule):
         """The categorical code D_cat judges (see ``cat_code``)."""
         return F.gumbel_softmax(logits, hard=True) if self.hparams.cat_code == "gumbel" else logits.softmax(-1)
 
-    def reconstruction_terms(self, x: Tensor) -> Losses:
+    def reconstruction_terms(self, x: Tensor, x_labelled: Tensor | None = None,
+                             y_labelled: Tensor | None = None) -> Losses:
         logits, z = self.heads_of(self.noisy(x))
-        raw = self.decoder(self.code(logits.softmax(-1), z))
+        raw = self.decoder(self.code(self.decoder_code(logits), self.noisy_style(z)))
         out = {"loss": reconstruction_loss(self.recon_loss, raw, x, logits=self.is_image)}
+        if x_labelled is not None:  # the true label as y, the encoder's style as z
+            _, z_labelled = self.heads_of(self.noisy(x_labelled))
+            z_labelled = self.noisy_style(z_labelled)
+            y = F.one_hot(y_labelled, self.decoder_classes).to(z_labelled.dtype)
+            raw = self.decoder(self.code(y, z_labelled))
+            out["labelled"] = reconstruction_loss(self.recon_loss, raw, x_labelled, logits=self.is_image)
+            out["loss"] = out["loss"] + out["labelled"]
         if self.heads is not None:
             w = self.heads.weight.T  # (K, latent_dim): one head per cluster
             gaps = torch.cdist(w, w)[self.head_pairs.unbind()]
@@ -165,8 +257,9 @@ class SemiSupervisedAAE(AutoencodingModule):
     def discriminator_terms(self, x: Tensor) -> Losses:
         cat_real, style_real = self.prior_sample(x)
         logits, z = self.heads_of(self.noisy(x))
-        real_c, fake_c = self.disc_cat(cat_real).squeeze(-1), self.disc_cat(self.disc_cat_input(logits)).squeeze(-1)
-        real_z, fake_z = self.disc_style(style_real).squeeze(-1), self.disc_style(z).squeeze(-1)
+        real_c = self.judged(self.disc_cat, cat_real)
+        fake_c = self.judged(self.disc_cat, self.disc_cat_input(logits))
+        real_z, fake_z = self.judged(self.disc_style, style_real), self.judged(self.disc_style, z)
         acc_cat, _ = accuracy(real_c, fake_c)
         acc_style, _ = accuracy(real_z, fake_z)
         return {"loss": discriminator_loss(real_c, fake_c) + discriminator_loss(real_z, fake_z),
@@ -174,8 +267,8 @@ class SemiSupervisedAAE(AutoencodingModule):
 
     def generator_terms(self, x: Tensor) -> Losses:
         logits, z = self.heads_of(self.noisy(x))
-        return {"loss": generator_loss(self.disc_cat(self.disc_cat_input(logits)).squeeze(-1))
-                + generator_loss(self.disc_style(z).squeeze(-1))}
+        return {"loss": generator_loss(self.judged(self.disc_cat, self.disc_cat_input(logits)))
+                + generator_loss(self.judged(self.disc_style, z))}
 
     def classification_terms(self, x: Tensor, y: Tensor) -> Losses:
         logits = self.y_head(self.encoder(self.noisy(x)))
@@ -191,6 +284,13 @@ class SemiSupervisedAAE(AutoencodingModule):
             "classify": ([*self.encoder.parameters(), *self.y_head.parameters()], self.hparams.lr_classify),
         }
 
+    def phase_momentum(self, name: str) -> float:
+        return self.momentum.get(name, 0.9) if isinstance(self.momentum, dict) else self.momentum
+
+    def phase_milestones(self, name: str) -> Sequence[int]:
+        milestones = self.lr_milestones
+        return milestones.get(name, ()) if isinstance(milestones, dict) else milestones
+
     def step_inputs(self, batch) -> tuple[Tensor, ...]:
         if isinstance(batch, dict):  # {"all": (x, y), "labelled": (x, y)}
             return (*batch["all"], *batch["labelled"])
@@ -198,7 +298,8 @@ class SemiSupervisedAAE(AutoencodingModule):
 
     def train_step(self, x: Tensor, y: Tensor, x_labelled: Tensor | None = None,
                    y_labelled: Tensor | None = None) -> Losses:
-        out = self.phase("ae", lambda: self.reconstruction_terms(x))
+        labelled = (x_labelled, y_labelled) if self.hparams.recon_labelled and x_labelled is not None else ()
+        out = self.phase("ae", lambda: self.reconstruction_terms(x, *labelled))
         out |= self.phase("disc", lambda: self.discriminator_terms(x))
         out |= self.phase("gen", lambda: self.generator_terms(x))
         if x_labelled is not None:  # only the labelled stream ever reaches the classifier
@@ -224,6 +325,9 @@ class SemiSupervisedAAE(AutoencodingModule):
             return
         assign_probs, assign_labels = gathered["val"]
         for split, (probs, labels) in gathered.items():
+            # mean max q(y|x): near 1 when y picks one cluster per input; far below it, y is a
+            # continuous code and the clusters mean little
+            self.log(f"{split}/confidence", probs.max(1).values.mean(), sync_dist=False)
             if self.decoder_classes == self.num_classes:
                 self.log(f"{split}/class_error", classification_error(probs.argmax(1), labels), sync_dist=False)
             for rule, suffix in (("paper", ""), ("majority", "_majority")):

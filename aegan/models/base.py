@@ -56,6 +56,7 @@ from aegan.priors import Prior, make_prior
 
 Losses = dict[str, Tensor]
 COMPILE_MODES = ("none", "compile", "graph")
+OPTIMIZERS = ("adam", "sgd")
 
 
 class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
@@ -80,9 +81,14 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
     #: the number of classes whose one-hot label the decoder takes beside z (0: it takes none);
     #: such models have ``decode(z, labels)`` and ``reconstruct(x, labels)``
     decoder_classes = 0
-    #: epochs after which every learning rate is multiplied by ``lr_gamma`` (none: constant)
+    #: epochs after which every learning rate is multiplied by ``lr_gamma`` (none: constant);
+    #: ``phase_milestones`` may give each phase its own
     lr_milestones: Sequence[int] = ()
     lr_gamma = 0.1
+    #: every phase's optimizer: ``adam`` (with ``betas``) or ``sgd`` (with ``phase_momentum``)
+    optimizer_kind = "adam"
+    #: each phase's gradients are scaled down to at most this total norm before its step (None: off)
+    grad_clip: float | None = None
 
     def __init__(self, data_shape: Sequence[int], num_classes: int, latent_dim: int,
                  prior: str, prior_args: dict | None, betas: tuple[float, float], compile: str = "none"):
@@ -136,7 +142,7 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
 
     @abstractmethod
     def optimizer_groups(self) -> dict[str, tuple[Iterable[nn.Parameter], float]]:
-        """``{phase name: (parameters, learning rate)}``; one Adam optimizer per entry."""
+        """``{phase name: (parameters, learning rate)}``; one optimizer (``optimizer_kind``) per entry."""
 
     @abstractmethod
     def train_step(self, x: Tensor, y: Tensor) -> Losses:
@@ -184,15 +190,30 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         graph = on_gpu and self.compile_mode == "graph"
         return {"fused": on_gpu, "capturable": graph, "tensor_lr": graph}
 
+    def phase_milestones(self, name: str) -> Sequence[int]:
+        """Epochs after which phase ``name``'s learning rate is multiplied by ``lr_gamma``."""
+        return self.lr_milestones
+
+    def phase_momentum(self, name: str) -> float:
+        """Phase ``name``'s momentum when ``optimizer_kind`` is ``sgd``."""
+        return 0.9
+
     def configure_optimizers(self):
+        if self.optimizer_kind not in OPTIMIZERS:
+            raise unknown_choice("optimizer", self.optimizer_kind, OPTIMIZERS)
         groups = self.optimizer_groups()
         self._optimizer_index = {name: i for i, name in enumerate(groups)}
-        optimizers = [torch.optim.Adam(list(params), lr=lr, betas=self.betas) for params, lr in groups.values()]
+        if self.optimizer_kind == "sgd":
+            optimizers = [torch.optim.SGD(list(params), lr=lr, momentum=self.phase_momentum(name))
+                          for name, (params, lr) in groups.items()]
+        else:
+            optimizers = [torch.optim.Adam(list(params), lr=lr, betas=self.betas) for params, lr in groups.values()]
         for optimizer in optimizers:
             self._apply_optimizer_mode(optimizer)
-        if not self.lr_milestones:
+        milestones = [list(self.phase_milestones(name)) for name in groups]
+        if not any(milestones):
             return optimizers
-        return optimizers, [MultiStepLR(o, list(self.lr_milestones), self.lr_gamma) for o in optimizers]
+        return optimizers, [MultiStepLR(o, m, self.lr_gamma) for o, m in zip(optimizers, milestones)]
 
     def _apply_optimizer_mode(self, optimizer: torch.optim.Optimizer) -> None:
         """Give ``optimizer`` this run's settings (:meth:`optimizer_mode`). Also after a
@@ -200,9 +221,10 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         the run that wrote it (say eager on a CPU), and its step counts on that run's device."""
         mode = self.optimizer_mode()
         for group in optimizer.param_groups:
-            if "fused" in group:  # Adam and its kin; other optimizers keep their own settings
+            if "fused" in group:  # Adam, SGD and their kin; other optimizers keep their own settings
                 group["fused"] = mode["fused"] or None
-                group["capturable"] = mode["capturable"]
+                if "capturable" in group:  # Adam's step count on the device; SGD has none
+                    group["capturable"] = mode["capturable"]
                 if mode["fused"] or mode["capturable"]:
                     group["foreach"] = False
             lr = float(group["lr"])
@@ -230,10 +252,12 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
                 with self._ddp_reducer_off():
                     self.manual_backward(out["loss"])
                 self._average_gradients(optimizer)
+                self._clip_gradients(optimizer)
                 optimizer.step()
             else:  # being captured as a CUDA graph: the raw optimizer, no Python hooks
                 optimizer.optimizer.zero_grad(set_to_none=True)
                 out["loss"].backward()
+                self._clip_gradients(optimizer)
                 optimizer.optimizer.step()
                 self._raw_steps.append(name)
         return {f"{name}/{k}": v.detach() for k, v in out.items()}
@@ -241,6 +265,13 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
     def _ddp_reducer_off(self):
         model = self.trainer.strategy.model
         return model.no_sync() if isinstance(model, DistributedDataParallel) else nullcontext()
+
+    def _clip_gradients(self, optimizer) -> None:
+        """Scale this phase's final gradients (after any averaging over processes) down to a
+        total norm of at most ``grad_clip``; on the device, no host sync."""
+        if self.grad_clip is not None:
+            params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+            torch.nn.utils.clip_grad_norm_(params, self.grad_clip)
 
     def _average_gradients(self, optimizer) -> None:
         """Average this optimizer's gradients over all processes: one ``all_reduce`` over one

@@ -48,3 +48,19 @@ def test_vector_data_gets_the_latent_and_sample_scatters_but_no_image_grids(tmp_
     assert len(list((folder / "media" / "latent").glob("*.png"))) == 2
     assert iio.imread(folder / "media" / "samples.gif", index=None).shape[0] == 2
     assert not (folder / "media" / "decoder").exists() and not (folder / "media" / "reconstruction").exists()
+
+
+def test_the_gif_is_reassembled_with_each_video_and_at_the_end_not_every_epoch(tmp_path, seeded, monkeypatch):
+    """Re-encoding every frame after every epoch costs time quadratic in the epochs."""
+    data = AeganDataModule("toy_ring", toy_size=500, batch_size=100)
+    model = AAE(data_shape=data.data_shape, num_classes=data.num_classes, hidden=(8,))
+    written = []
+    original = SampleScatter.write_gif
+    monkeypatch.setattr(SampleScatter, "write_gif", lambda self, trainer: written.append(
+        len(list(self.folder(trainer).glob("*.png")))) or original(self, trainer))
+    callback = SampleScatter(points=100, video_every_n_epochs=2)
+    trainer = tiny_trainer(max_epochs=5, limit_train_batches=1, limit_val_batches=1,
+                           logger=CSVLogger(tmp_path, name="run"), callbacks=[callback])
+    trainer.fit(model, data)
+    assert written == [2, 4, 5]  # after frames 2 and 4, and when training ends
+    assert iio.imread(run_dir(trainer) / "media" / "samples.gif", index=None).shape[0] == 5

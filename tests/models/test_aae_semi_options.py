@@ -189,10 +189,11 @@ def test_style_noise_reaches_only_the_style_the_decoder_reads(seeded):
         assert torch.equal(styles[-1], z)  # D_style judges the encoder's own style
 
 
-def test_cluster_heads_start_about_a_margin_apart(seeded):
-    """Adam moves a head by about its learning rate per step: heads that start near 0 stay
-    bunched for hundreds of steps whatever the margin penalty says."""
-    model = tiny(heads=True, num_clusters=16, latent_dim=2, heads_margin=6.0)
+@pytest.mark.parametrize("latent_dim", [2, 5])
+def test_cluster_heads_start_at_least_a_margin_apart(seeded, latent_dim):
+    """Adam moves a head by about its learning rate per step: heads that start closer than the
+    margin stay close for hundreds of steps whatever the margin penalty says."""
+    model = tiny(heads=True, num_clusters=16, latent_dim=latent_dim, heads_margin=6.0)
     w = model.heads.weight.T.detach()
     gaps = torch.cdist(w, w)[torch.triu_indices(16, 16, 1).unbind()]
-    assert w.std().item() == pytest.approx(6.0, rel=0.3) and gaps.median() > 6.0
+    assert gaps.min() >= 6.0 and gaps.max() < 6.0 * 8  # apart, and not scattered far beyond it

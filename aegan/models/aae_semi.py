@@ -98,7 +98,8 @@ class SemiSupervisedAAE(AutoencodingModule):
         latent_dim, prior, prior_args: the style z and its prior (Gaussian by default).
         heads: dimensionality reduction: the decoder sees ``W y + z`` (``latent_dim`` wide)
             instead of (y, z), and ``represent(x)`` gives that representation.
-        heads_margin, heads_weight: cluster heads closer than the margin are pushed apart.
+        heads_margin, heads_weight: cluster heads start at least the margin apart (see
+            :func:`spread_heads`), and heads closer than it are pushed apart.
         hidden: the encoder trunk's and the decoder's hidden widths; disc_hidden: the
             discriminators'.
         input_noise: standard deviation of Gaussian noise added to the encoder's input while

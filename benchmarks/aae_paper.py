@@ -1,8 +1,8 @@
 """The AAE paper's semi-supervised and clustering results on the offline MNIST protocol: the
 JSON of results, the learning-curve figure and the README rows, all from the runs' CSV logs.
 
-Each run trains with the CSV logger into its own folder, ``<runs>/<setting>_s<seed>`` (one
-``metrics.csv`` per segment: a resumed run writes a new one and keeps the old), e.g.::
+Each run trains with the CSV logger into its own folder, ``<runs>/<setting>_s<seed>`` (every
+``metrics.csv`` below it counts: one per log folder, where a resumed run started a new one), e.g.::
 
     python train.py --model aae_semi $OFFLINE --seed_everything 0 --data.seed 0 \\
         --trainer.logger lightning.pytorch.loggers.CSVLogger --trainer.logger.save_dir runs/paper/semi_100_s0
@@ -55,7 +55,7 @@ BARS = {"semi_100": 3.0, "semi_1000": 2.0, "cluster_16": 15.0, "cluster_30": 10.
 def curve(run: Path, metric: str) -> dict[int, float]:
     """{epoch: metric} over every segment of a run (a later segment wins for the same epoch)."""
     points: dict[int, float] = {}
-    for path in sorted(run.glob("*/metrics.csv"), key=lambda p: p.stat().st_mtime):
+    for path in sorted(run.rglob("metrics.csv"), key=lambda p: p.stat().st_mtime):
         with open(path, newline="") as f:
             for row in csv.DictReader(f):
                 if row.get(metric):
@@ -73,7 +73,7 @@ def wall_seconds(times: Path, run: Path) -> float:
         elif kind == "end" and start is not None:
             total, start = total + float(stamp) - start, None
     if start is not None:
-        logs = list(run.glob("*/metrics.csv"))
+        logs = list(run.rglob("metrics.csv"))
         total += max([p.stat().st_mtime for p in logs], default=start) - start
     return round(total)
 
@@ -96,7 +96,7 @@ def runs_of(runs: Path, setting: str) -> dict[int, Path]:
 
 def planned_epochs(run: Path) -> int | None:
     """max_epochs of the run's newest segment (its saved config)."""
-    configs = sorted(run.glob("*/config.yaml"), key=lambda p: p.stat().st_mtime)
+    configs = sorted(run.rglob("config.yaml"), key=lambda p: p.stat().st_mtime)
     if not configs:
         return None
     match = re.search(r"^\s*max_epochs:\s*(\d+)", configs[-1].read_text(), re.MULTILINE)

@@ -58,3 +58,17 @@ def test_readme_rows_replace_the_block_between_the_markers(runs, tmp_path):
     assert "40.00% (seed 0) after 2 of 10 planned epochs" in text and "$OFFLINE" in text
     aae_paper.make_figure(runs, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_dimred_numbers_come_from_a_checkpoint(model_checkpoints, tmp_path):
+    """benchmarks/aae_dimred.py: clusters in use, confidence and cluster error of a checkpoint."""
+    spec = importlib.util.spec_from_file_location("aae_dimred", REPO / "benchmarks" / "aae_dimred.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dimred = module.main
+    out = tmp_path / "aae_dimred.json"
+    dimred([str(model_checkpoints["aae_semi"]), "--points", "200", "--out", str(out)])
+    rows = {row["metric"]: row for row in json.loads(out.read_text())["rows"]}
+    assert 1 <= rows["clusters_used"]["mean"] <= 10 and rows["clusters_over_1pct"]["mean"] <= rows["clusters_used"]["mean"]
+    assert 0.1 <= rows["confidence"]["mean"] <= 1 and 0 <= rows["val_cluster_error"]["mean"] <= 1
+    assert rows["confidence"]["epochs"] == 1 and rows["confidence"]["seeds"] == [0]

@@ -70,6 +70,11 @@ PHASES = ("ae", "disc", "gen", "classify")
 DECODER_Y = ("softmax", "hard", "gumbel")
 
 
+def margin_penalty(w: Tensor, pairs: tuple[Tensor, Tensor], margin: float) -> Tensor:
+    """sum over the ``pairs`` (i, j) of rows of ``w`` of max(0, margin - |w_i - w_j|)."""
+    return F.relu(margin - torch.cdist(w, w)[pairs]).sum()
+
+
 def spread_heads(k: int, dim: int, margin: float, steps: int = 5000) -> Tensor:
     """K cluster heads in ``dim`` dimensions with every pair at least ``margin`` apart: normal
     draws (std ``margin``) pushed apart by gradient descent on the margin penalty itself, before
@@ -81,7 +86,7 @@ def spread_heads(k: int, dim: int, margin: float, steps: int = 5000) -> Tensor:
     pairs = torch.triu_indices(k, k, 1).unbind()
     with torch.enable_grad():  # also where the model is built under no_grad (a checkpoint load)
         for _ in range(steps):
-            penalty = F.relu(1.01 * margin - torch.cdist(w, w)[pairs]).sum()  # 1% slack: gaps end >= margin
+            penalty = margin_penalty(w, pairs, 1.01 * margin)  # 1% slack: the gaps end >= margin
             if penalty.item() == 0:
                 break
             (grad,) = torch.autograd.grad(penalty, w)
@@ -269,8 +274,7 @@ class SemiSupervisedAAE(AutoencodingModule):
             out["loss"] = out["loss"] + out["labelled"]
         if self.heads is not None:
             w = self.heads.weight.T  # (K, latent_dim): one head per cluster
-            gaps = torch.cdist(w, w)[self.head_pairs.unbind()]
-            out["heads_penalty"] = F.relu(self.hparams.heads_margin - gaps).sum()
+            out["heads_penalty"] = margin_penalty(w, self.head_pairs.unbind(), self.hparams.heads_margin)
             out["loss"] = out["loss"] + self.hparams.heads_weight * out["heads_penalty"]
         return out
 
@@ -303,13 +307,6 @@ class SemiSupervisedAAE(AutoencodingModule):
             "gen": (trunk, self.hparams.lr_gen),
             "classify": ([*self.encoder.parameters(), *self.y_head.parameters()], self.hparams.lr_classify),
         }
-
-    def phase_momentum(self, name: str) -> float:
-        return self.momentum.get(name, 0.9) if isinstance(self.momentum, dict) else self.momentum
-
-    def phase_milestones(self, name: str) -> Sequence[int]:
-        milestones = self.lr_milestones
-        return milestones.get(name, ()) if isinstance(milestones, dict) else milestones
 
     def step_inputs(self, batch) -> tuple[Tensor, ...]:
         if isinstance(batch, dict):  # {"all": (x, y), "labelled": (x, y)}

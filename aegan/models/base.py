@@ -85,8 +85,11 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
     #: ``phase_milestones`` may give each phase its own
     lr_milestones: Sequence[int] = ()
     lr_gamma = 0.1
-    #: every phase's optimizer: ``adam`` (with ``betas``) or ``sgd`` (with ``phase_momentum``)
+    #: every phase's optimizer: ``adam`` (with ``betas``) or ``sgd`` (with ``momentum``)
     optimizer_kind = "adam"
+    #: SGD's momentum: one number, or ``{phase: momentum}`` (missing phases: 0.9); like
+    #: ``lr_milestones``, which may also be ``{phase: [epochs]}`` (missing phases: none)
+    momentum: float | dict[str, float] = 0.9
     #: each phase's gradients are scaled down to at most this total norm before its step (None: off)
     grad_clip: float | None = None
 
@@ -192,11 +195,12 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
 
     def phase_milestones(self, name: str) -> Sequence[int]:
         """Epochs after which phase ``name``'s learning rate is multiplied by ``lr_gamma``."""
-        return self.lr_milestones
+        milestones = self.lr_milestones
+        return milestones.get(name, ()) if isinstance(milestones, dict) else milestones
 
     def phase_momentum(self, name: str) -> float:
         """Phase ``name``'s momentum when ``optimizer_kind`` is ``sgd``."""
-        return 0.9
+        return self.momentum.get(name, 0.9) if isinstance(self.momentum, dict) else self.momentum
 
     def configure_optimizers(self):
         if self.optimizer_kind not in OPTIMIZERS:

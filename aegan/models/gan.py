@@ -18,6 +18,13 @@ the codebase's convention (``decode`` applies the sigmoid; D sees images in [0, 
 tanh(a) = 2 sigmoid(2a) - 1 the two generators describe the same images. ``conv`` is DCGAN: the
 same algorithm with DCGAN-style networks (:mod:`aegan.nets.conv`, the ``dcgan`` config).
 
+``pack`` (PacGAN, Lin et al. 2018): D judges ``pack`` examples at once, stacked along the
+channels (images) or the features (vectors), so one logit says whether a whole pack is real. A
+pack of samples that all sit on the same few modes looks unlike a pack of data, which is how
+packing fights mode collapse. The packs are consecutive examples of a batch (``batch_size``
+should divide by ``pack``; a remainder is left out of D's losses), so D sees batch / pack packs
+of real data and as many of samples per step; the generator's loss is the same one on packs.
+
 D is a trunk (data to features) with a one-logit head, so that InfoGAN
 (:mod:`aegan.models.infogan`) can put its Q head on the same trunk. Validation logs
 ``val/disc_acc_real``, the share of held-out real images D calls real: well below
@@ -49,6 +56,7 @@ class GAN(GenerativeModule):
         activation: the MLP networks' hidden activation, one of :data:`aegan.nets.ACTIVATIONS`.
         lr_gen, lr_disc, betas: Adam per phase.
         gen_steps, disc_steps: repetitions of each phase per batch.
+        pack: examples per discriminator input (PacGAN's m; 1: the plain GAN).
         compile: ``none``, ``compile`` or ``graph`` (see :class:`~aegan.models.base.GenerativeModule`).
     """
 
@@ -57,13 +65,17 @@ class GAN(GenerativeModule):
                  hidden: Sequence[int] = (128,), channels: Sequence[int] = (64, 128),
                  norm: Literal["batch", "none"] = "batch", activation: str = "leaky_relu_0.01",
                  lr_gen: float = 2e-4, lr_disc: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
-                 gen_steps: int = 1, disc_steps: int = 1, compile: Literal["none", "compile", "graph"] = "none"):
+                 gen_steps: int = 1, disc_steps: int = 1, compile: Literal["none", "compile", "graph"] = "none",
+                 pack: int = 1):
         super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
         self.save_hyperparameters()
         if gen_steps < 1 or disc_steps < 1:
             raise ConfigError(f"gen_steps and disc_steps must be at least 1, got {gen_steps} and {disc_steps}")
+        if pack < 1:
+            raise ConfigError(f"pack must be at least 1 (1: no packing), got {pack}")
         self.generator = decoder(net, self.latent_dim, self.data_shape, hidden, channels, norm, activation)
-        self.trunk, width = trunk(net, self.data_shape, hidden, channels, norm, activation)
+        packed_shape = (pack * self.data_shape[0], *self.data_shape[1:])
+        self.trunk, width = trunk(net, packed_shape, hidden, channels, norm, activation)
         self.disc_head = nn.Linear(width, 1)
 
     # --- protocol --------------------------------------------------------------------------------
@@ -72,8 +84,17 @@ class GAN(GenerativeModule):
         return self.data_output(self.generator(z))
 
     def discriminate(self, x: Tensor) -> Tensor:
-        """D's logit per example (> 0: "real")."""
-        return self.disc_head(self.trunk(x)).squeeze(-1)
+        """D's logit per example, or per pack of ``pack`` consecutive examples (> 0: "real")."""
+        return self.disc_head(self.trunk(self.packed(x))).squeeze(-1)
+
+    def packed(self, x: Tensor) -> Tensor:
+        """Examples (N, C, ...) as N // pack packs (N // pack, pack * C, ...): example j of a
+        pack fills channels j * C to (j + 1) * C."""
+        m = self.hparams.pack
+        if m == 1:
+            return x
+        n = len(x) // m * m
+        return x[:n].reshape(n // m, m * x.shape[1], *x.shape[2:])
 
     # --- the two phases --------------------------------------------------------------------------
 

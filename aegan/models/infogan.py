@@ -3,8 +3,13 @@
 The latent is [noise, one-hot c_cat, c_cont] (:class:`~aegan.priors.CodePrior`): 62 noise
 dimensions (uniform on [-1, 1], as in the paper's code), a categorical code c_cat ~ Cat(10) and
 two continuous codes c_cont ~ U[-1, 1]. Q, the approximate posterior of the codes given an
-image, is a head on the discriminator's trunk: logits of c_cat, and a mean and a log standard
-deviation per continuous code (a diagonal Gaussian). The mutual-information lower bound
+image, is a head on the discriminator's trunk: logits of c_cat, and a diagonal Gaussian over the
+continuous codes. As in the official code (openai/InfoGAN, ``run_mnist_exp.py``) the Gaussian's
+standard deviation is fixed at ``continuous_std`` = 1 and both parts weigh 1, so the continuous
+part is a squared error, NLL = sum_j (c_j - mean_j)^2 / 2 + ln(2 pi) / 2 per code; with
+``continuous_std=None`` Q also learns a log standard deviation per code (floor e^-3), which pulls
+on the means up to 1 / e^-6 = 400 times harder and lets them take over the digit's identity.
+The mutual-information lower bound
 
     L_I = E_{c ~ p(c), x ~ G(noise, c)} [log Q(c | x)] + H(c)  <=  I(c; G(noise, c))
 
@@ -33,11 +38,13 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributions import Normal
 from torchmetrics import CatMetric
 
+from aegan.errors import ConfigError
 from aegan.losses import accuracy, discriminator_loss, generator_loss
 from aegan.metrics.codes import best_mapping_accuracy
 from aegan.models.base import Losses
@@ -56,6 +63,7 @@ class InfoGAN(GAN):
         noise_dim, prior, prior_args: the incompressible noise and its distribution.
         code_categories: values of the categorical code; continuous_codes: number of continuous codes.
         lambda_cat, lambda_cont: weights of the two parts of L_I.
+        continuous_std: Q's fixed standard deviation of each continuous code; None: learned.
         q_hidden: width of Q's hidden layer on top of the trunk.
         net, hidden, channels, norm, activation, lr_gen, lr_disc, betas, gen_steps, disc_steps,
         compile: as for :class:`~aegan.models.gan.GAN`.
@@ -63,12 +71,15 @@ class InfoGAN(GAN):
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, noise_dim: int = 62,
                  prior: str = "uniform", prior_args: dict | None = None, code_categories: int = 10,
-                 continuous_codes: int = 2, lambda_cat: float = 1.0, lambda_cont: float = 0.1,
+                 continuous_codes: int = 2, lambda_cat: float = 1.0, lambda_cont: float = 1.0,
+                 continuous_std: float | None = 1.0,
                  net: Literal["mlp", "conv"] = "conv", hidden: Sequence[int] = (1024,),
                  channels: Sequence[int] = (64, 128), norm: Literal["batch", "none"] = "batch",
                  activation: str = "leaky_relu", q_hidden: int = 128, lr_gen: float = 1e-3, lr_disc: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999), gen_steps: int = 1, disc_steps: int = 1,
                  compile: Literal["none", "compile", "graph"] = "none"):
+        if continuous_std is not None and continuous_std <= 0:
+            raise ConfigError(f"continuous_std must be positive or null (learned), got {continuous_std}")
         noise = make_prior(prior, noise_dim, **(prior_args or {}))
         code_prior = CodePrior(noise, code_categories, continuous_codes)
         super().__init__(data_shape, num_classes, code_prior.dim, prior, prior_args, net, hidden, channels, norm,
@@ -80,17 +91,25 @@ class InfoGAN(GAN):
         width = self.disc_head.in_features
         batch_norm = [nn.BatchNorm1d(q_hidden)] if net == "conv" and norm == "batch" else []
         self.q_head = nn.Sequential(nn.Linear(width, q_hidden), *batch_norm, nn.LeakyReLU(0.2),
-                                    nn.Linear(q_hidden, code_categories + 2 * continuous_codes))
+                                    nn.Linear(q_hidden, code_categories + self._std_outputs(continuous_codes)))
         self.q_outputs = nn.ModuleDict({split: nn.ModuleDict({"codes": CatMetric(), "labels": CatMetric()})
                                         for split in ("val", "test")})
 
     # --- Q ---------------------------------------------------------------------------------------
 
+    def _std_outputs(self, continuous: int) -> int:
+        """Q's outputs for the continuous codes: a mean each, and a log standard deviation each
+        when it is learned."""
+        return continuous if self.hparams.continuous_std is not None else 2 * continuous
+
     def posterior(self, features: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Q's (categorical logits, means, log standard deviations) from trunk features."""
-        logits, mean, log_std = self.q_head(features).split(
-            [self.prior.categories, self.prior.continuous, self.prior.continuous], -1)
-        return logits, mean, log_std.clamp(min=LOG_STD_FLOOR)
+        categories, continuous = self.prior.categories, self.prior.continuous
+        out = self.q_head(features)
+        logits, mean = out[:, :categories], out[:, categories:categories + continuous]
+        if self.hparams.continuous_std is not None:
+            return logits, mean, torch.full_like(mean, math.log(self.hparams.continuous_std))
+        return logits, mean, out[:, categories + continuous:].clamp(min=LOG_STD_FLOOR)
 
     def classify(self, x: Tensor) -> Tensor:
         """Q(c_cat | x): the categorical code's probabilities."""

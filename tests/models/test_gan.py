@@ -11,12 +11,12 @@ from tests.models.test_aae import record_phases
 TINY_CONV = dict(net="conv", channels=(4, 8), hidden=(16,))
 
 
-@pytest.mark.parametrize("model_class", [GAN, InfoGAN])
+@pytest.mark.parametrize("model_class, pack", [(GAN, 1), (InfoGAN, 1), (GAN, 4)])
 @pytest.mark.parametrize("net", ["mlp", "conv"])
-def test_each_phase_updates_exactly_its_own_networks(monkeypatch, seeded, model_class, net):
+def test_each_phase_updates_exactly_its_own_networks(monkeypatch, seeded, model_class, pack, net):
     changed, graded = record_phases(monkeypatch)
     data = AeganDataModule("mnist5k", batch_size=20)
-    kwargs = TINY_CONV if net == "conv" else dict(net="mlp", hidden=(16,))
+    kwargs = (TINY_CONV if net == "conv" else dict(net="mlp", hidden=(16,))) | (dict(pack=pack) if pack > 1 else {})
     tiny_trainer(max_steps=4, limit_val_batches=0).fit(model_class(**kwargs), data)
     disc = {"trunk", "disc_head"} | ({"q_head"} if model_class is InfoGAN else set())
     expected = {"disc": disc, "gen": {"generator"}}
@@ -50,6 +50,25 @@ def test_the_seed_mlp_and_the_dcgan_networks():
         assert images.shape == (6, 1, 28, 28) and images.min() >= 0 and images.max() <= 1
 
 
+@pytest.mark.parametrize("net, data_shape", [("mlp", (2,)), ("conv", (1, 28, 28))])
+def test_a_packed_discriminator_judges_each_pack_from_its_own_examples_alone(seeded, net, data_shape):
+    """PacGAN: with pack 4, D's input stacks 4 examples (4x the channels or features), a batch of
+    12 gives 3 logits, and the gradient of pack k's logit reaches exactly examples 4k to 4k + 3."""
+    kwargs = TINY_CONV if net == "conv" else dict(net="mlp", hidden=(16,))
+    model = GAN(data_shape=data_shape, pack=4, **kwargs).eval()  # eval: BatchNorm mixes nothing
+    first = next(m for m in model.trunk.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)))
+    assert (first.in_channels if net == "conv" else first.in_features) == 4 * data_shape[0]
+    x = torch.randn(12, *data_shape, requires_grad=True)
+    logits = model.discriminate(x)
+    assert logits.shape == (3,)
+    for k in range(3):
+        (grad,) = torch.autograd.grad(logits[k], x, retain_graph=True)
+        touched = grad.flatten(1).abs().sum(1) > 0
+        assert touched.tolist() == [4 * k <= i < 4 * k + 4 for i in range(12)]
+    packed = model.packed(x[:9])  # a remainder is left out
+    assert packed.shape == (2, 4 * data_shape[0], *data_shape[1:]) and torch.equal(packed[1, data_shape[0]:2 * data_shape[0]], x[5])
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ConfigError, match="unknown network family 'resnet'; valid choices: conv, mlp"):
         GAN(net="resnet")
@@ -61,6 +80,8 @@ def test_bad_settings_are_refused():
         GAN(net="conv", norm="layer")
     with pytest.raises(ConfigError, match="gen_steps and disc_steps must be at least 1"):
         GAN(gen_steps=0)
+    with pytest.raises(ConfigError, match="pack must be at least 1"):
+        GAN(pack=0)
 
 
 def test_adversarial_training_moves_samples_onto_the_data(seeded):

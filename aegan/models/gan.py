@@ -73,6 +73,7 @@ class GAN(GenerativeModule):
             raise ConfigError(f"gen_steps and disc_steps must be at least 1, got {gen_steps} and {disc_steps}")
         if pack < 1:
             raise ConfigError(f"pack must be at least 1 (1: no packing), got {pack}")
+        self.pack = pack  # an attribute, not read from hparams: InfoGAN records its own arguments, which have none
         self.generator = decoder(net, self.latent_dim, self.data_shape, hidden, channels, norm, activation)
         packed_shape = (pack * self.data_shape[0], *self.data_shape[1:])
         self.trunk, width = trunk(net, packed_shape, hidden, channels, norm, activation)
@@ -90,7 +91,7 @@ class GAN(GenerativeModule):
     def packed(self, x: Tensor) -> Tensor:
         """Examples (N, C, ...) as N // pack packs (N // pack, pack * C, ...): example j of a
         pack fills channels j * C to (j + 1) * C."""
-        m = self.hparams.pack
+        m = self.pack
         if m == 1:
             return x
         n = len(x) // m * m

@@ -1,0 +1,225 @@
+"""One leaderboard for every image model, on the offline MNIST protocol.
+
+Trains each model with its stated budget (or takes a finished checkpoint), scores every one
+with ``aegan.evaluate`` on the held-out digits, and writes the JSON, a figure of samples side
+by side and, with ``--readme``, the README's table:
+
+    python benchmarks/offline_mnist.py mnist-test-8k.npz --out data/offline
+    python benchmarks/leaderboard.py --pool data/offline/pool.npz --heldout data/offline/heldout.npz \\
+        --readme README.md
+
+Each model trains with ``python train.py --model <config> <its flags> --seed_everything SEED`` on
+the pool (its validation split as every run's), without the per-epoch evaluation; ``epoch_s`` is
+the training command's wall time over its epochs (start-up and validation included; left out
+for a model taken from a checkpoint). A model whose run folder (``--runs``/<model>) already holds a checkpoint of
+its full budget is not trained again; ``--checkpoint infogan=PATH`` takes any finished run.
+
+Scores, on every held-out digit (``aegan.evaluate``; samples: as many as real digits):
+``fid`` and ``kid`` on the domain digit features, ``critic_neg_w`` (minus the W1 estimate of an
+independent WGAN-GP critic trained for ``--critic_steps``; nearer 0 is better) and, for models
+with an encoder, ``recon_l1`` (mean absolute error per pixel of the reconstructions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aegan.api import checkpoint_path, load  # noqa: E402
+from aegan.evaluate import evaluate_checkpoint  # noqa: E402
+
+# model -> (config, extra flags, epochs): the budget of each row. Epochs are set so that each
+# model trains for minutes, not hours, on two CPU cores (the conv nets cost 10-30x the MLPs' epoch)
+MODELS = {
+    "gan": ("gan", [], 30),
+    "dcgan": ("dcgan", [], 10),
+    "vae": ("vae", [], 30),
+    "aae": ("aae", [], 30),
+    "alpha_gan": ("alpha_gan", [], 5),
+    "alpha_gan_ae": ("alpha_gan", ["--model.adversarial", "false"], 5),
+    "infogan": ("infogan", [], 10),
+}
+METRICS = {"fid": "min", "kid": "min", "critic_neg_w": "max", "recon_l1": "min", "epoch_s": "min"}
+BEGIN, END = "<!-- leaderboard: made by benchmarks/leaderboard.py -->", "<!-- /leaderboard -->"
+
+
+def train_command(model: str, pool: Path, heldout: Path, epochs: int, seed: int, extra: list[str]) -> list[str]:
+    config, flags, _ = MODELS[model]
+    return ["--model", config, *flags, "--data.name", "arrays", "--data.path", str(pool),
+            "--data.test_path", str(heldout), "--seed_everything", str(seed), "--data.seed", str(seed),
+            "--trainer.max_epochs", str(epochs), "--evaluation", "null", *extra]
+
+
+def last_checkpoint(run: Path) -> Path | None:
+    """The newest ``last.ckpt`` under a run folder (the logger puts it in <run>/aegan/<id>/)."""
+    found = sorted(run.glob("**/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def finished(run: Path, epochs: int) -> Path | None:
+    """The run's last checkpoint when it has trained all ``epochs``, else None."""
+    path = last_checkpoint(run)
+    if path is None:
+        return None
+    return path if torch.load(path, map_location="cpu", weights_only=False)["epoch"] + 1 >= epochs else None
+
+
+def train(model: str, run: Path, args, epochs: int) -> tuple[Path, float]:
+    """Train ``model`` into ``run`` (1 torch thread when asked); its checkpoint and wall seconds."""
+    command = [sys.executable, str(ROOT / "train.py"),
+               *train_command(model, args.pool, args.heldout, epochs, args.seed, shlex.split(args.train_args)),
+               "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.logger.save_dir", str(run),
+               "--trainer.enable_progress_bar", "false"]
+    env = os.environ | ({"OMP_NUM_THREADS": str(args.threads)} if args.threads else {})
+    print(f"[{model}] training {epochs} epochs: {shlex.join(command[1:])}", flush=True)
+    start = time.perf_counter()
+    run.mkdir(parents=True, exist_ok=True)
+    with open(run / "train.log", "a") as log:
+        subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    return last_checkpoint(run), time.perf_counter() - start
+
+
+def score(model: str, path: Path, args) -> dict:
+    chosen = "fid,kid,critic" + (",recon" if hasattr(load(path), "encode") else "")
+    report = evaluate_checkpoint(str(path), metrics=chosen, data_path=str(args.heldout), real=args.real,
+                                 critic_steps=args.critic_steps, seed=args.seed, device=args.device)
+    return {name: report["metrics"].get(name) for name in ("fid", "kid", "critic_neg_w", "recon_l1")}
+
+
+def rows(model: str, scores: dict, epochs: int, wall_s: float | None, args) -> list[dict]:
+    command = shlex.join(["python", "train.py", *train_command(model, Path("data/offline/pool.npz"),
+                                                             Path("data/offline/heldout.npz"), epochs, 0, [])])
+    command = command.replace("--seed_everything 0 --data.seed 0", "--seed_everything {seed} --data.seed {seed}")
+    out = []
+    for metric, value in scores.items():
+        if value is None:
+            continue
+        out.append({"setting": model, "metric": metric, "direction": METRICS[metric], "command": command,
+                    "seeds": [args.seed], "per_seed": [round(value, 6)], "mean": round(value, 6), "std": None,
+                    "epochs": epochs, "device": args.device_name, "wall_s": None if wall_s is None else round(wall_s),
+                    "torch": torch.__version__.split("+")[0]})
+    return out
+
+
+def figure(checkpoints: dict[str, Path], out: Path, seed: int) -> None:
+    """64 samples of each model, side by side."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from torchvision.utils import make_grid
+
+    fig, axes = plt.subplots(1, len(checkpoints), figsize=(2.4 * len(checkpoints), 2.7), squeeze=False)
+    for ax, (model, path) in zip(axes[0], checkpoints.items()):
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            grid = make_grid(load(path).sample(64).cpu(), nrow=8, padding=1, pad_value=1.0)
+        ax.imshow(grid.permute(1, 2, 0).clamp(0, 1).numpy(), cmap="gray")
+        ax.set_title(model, fontsize=10)
+        ax.axis("off")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def table(result: dict) -> str:
+    values: dict[str, dict] = {}
+    for row in result["rows"]:
+        values.setdefault(row["setting"], {"epochs": row["epochs"], "command": row["command"]})[row["metric"]] = row["mean"]
+    best = {m: (min if d == "min" else max)(v[m] for v in values.values() if m in v)
+            for m, d in METRICS.items() if any(m in v for v in values.values())}
+
+    def cell(v: dict, metric: str, digits: int) -> str:
+        if metric not in v:
+            return "—"
+        text = f"{v[metric]:.{digits}f}"
+        return f"**{text}**" if v[metric] == best.get(metric) else text
+
+    lines = ["| model | epochs | FID ↓ | KID ↓ | critic −W ↑ | recon L1 ↓ | s / epoch |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for model, v in values.items():
+        lines.append(f"| {model} | {v['epochs']} | {cell(v, 'fid', 2)} | {cell(v, 'kid', 4)} | {cell(v, 'critic_neg_w', 3)} "
+                     f"| {cell(v, 'recon_l1', 4)} | {cell(v, 'epoch_s', 0)} |")
+    return "\n".join(lines)
+
+
+def update_readme(result: dict, readme: Path) -> None:
+    text = readme.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"error: {readme} has no {BEGIN} ... {END} block for the table")
+    head, rest = text.split(BEGIN, 1)
+    readme.write_text(f"{head}{BEGIN}\n{table(result)}\n{END}{rest.split(END, 1)[1]}")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pool", type=Path, required=True, help="the training digits (.npz, benchmarks/offline_mnist.py)")
+    parser.add_argument("--heldout", type=Path, required=True, help="the held-out digits (.npz)")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "leaderboard", help="one run folder per model")
+    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {', '.join(MODELS)}")
+    parser.add_argument("--epochs", type=int, help="one budget for every model instead of each one's own")
+    parser.add_argument("--checkpoint", action="append", default=[], metavar="MODEL=PATH",
+                        help="score this finished checkpoint or run folder instead of training (repeatable)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train_args", default="", help="flags added to every training command (quoted)")
+    parser.add_argument("--threads", type=int, default=1, help="OMP threads per training run (0: torch's default)")
+    parser.add_argument("--real", type=int, default=0, help="held-out digits scored (0: all)")
+    parser.add_argument("--critic_steps", type=int, default=2000)
+    parser.add_argument("--device", default="cpu", help="scoring device: cpu, cuda or auto")
+    parser.add_argument("--device_name", default=f"CPU, {os.cpu_count()} cores ({platform.machine()})",
+                        help="how the JSON names the training device")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "leaderboard.json")
+    parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "leaderboard_samples.png")
+    parser.add_argument("--readme", type=Path, help="replace the table between the leaderboard markers of this file")
+    args = parser.parse_args(argv)
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in args.models if m not in MODELS]
+    if unknown:
+        parser.error(f"unknown model {unknown[0]!r}; valid choices: {', '.join(MODELS)}")
+    args.taken = dict(c.split("=", 1) for c in args.checkpoint)
+    for path in (args.pool, args.heldout):
+        if not path.is_file():
+            parser.error(f"{path} does not exist; make it with benchmarks/offline_mnist.py")
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    result = {"study": "leaderboard", "protocol": f"offline MNIST: train {args.pool.name}, score on every digit of "
+              f"{args.heldout.name} (aegan.evaluate; critic {args.critic_steps} steps)", "rows": []}
+    checkpoints = {}
+    for model in args.models:
+        epochs = args.epochs or MODELS[model][2]
+        wall_s = None
+        if model in args.taken:
+            path = checkpoint_path(args.taken[model])
+            epochs = torch.load(path, map_location="cpu", weights_only=False)["epoch"] + 1
+        elif (path := finished(args.runs / model, epochs)) is None:
+            path, wall_s = train(model, args.runs / model, args, epochs)
+        print(f"[{model}] scoring {path}", flush=True)
+        scores = score(model, path, args) | {"epoch_s": wall_s / epochs if wall_s else None}
+        result["rows"] += rows(model, scores, epochs, wall_s, args)
+        checkpoints[model] = path
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    figure(checkpoints, args.figure, args.seed)
+    print(table(result))
+    print(f"written: {args.out}, {args.figure}")
+    if args.readme:
+        update_readme(result, args.readme)
+    return result
+
+
+if __name__ == "__main__":
+    main()

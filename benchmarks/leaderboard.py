@@ -88,13 +88,22 @@ def train(model: str, run: Path, args, epochs: int) -> tuple[Path, float]:
     run.mkdir(parents=True, exist_ok=True)
     with open(run / "train.log", "a") as log:
         subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
-    return last_checkpoint(run), time.perf_counter() - start
+    wall_s = time.perf_counter() - start
+    (run / "wall_s.txt").write_text(f"{wall_s}\n")  # read back when the leaderboard is made again
+    return last_checkpoint(run), wall_s
 
 
 def score(model: str, path: Path, args) -> dict:
+    """aegan.evaluate's scores of ``path``; a report it already wrote for this checkpoint with
+    the same settings is read instead of scoring again (the critic takes minutes)."""
     chosen = "fid,kid,critic" + (",recon" if hasattr(load(path), "encode") else "")
-    report = evaluate_checkpoint(str(path), metrics=chosen, data_path=str(args.heldout), real=args.real,
-                                 critic_steps=args.critic_steps, seed=args.seed, device=args.device)
+    settings = {"metrics": chosen, "data_path": str(args.heldout), "real": args.real,
+                "critic_steps": args.critic_steps, "seed": args.seed}
+    saved = path.with_suffix(".eval.json")
+    report = json.loads(saved.read_text()) if saved.exists() else {}
+    if report.get("leaderboard") != settings or saved.stat().st_mtime < path.resolve().stat().st_mtime:
+        report = evaluate_checkpoint(str(path), device=args.device, **settings)
+        saved.write_text(json.dumps(report | {"leaderboard": settings}, indent=2))
     return {name: report["metrics"].get(name) for name in ("fid", "kid", "critic_neg_w", "recon_l1")}
 
 
@@ -207,6 +216,8 @@ def main(argv=None) -> dict:
             epochs = torch.load(path, map_location="cpu", weights_only=False)["epoch"] + 1
         elif (path := finished(args.runs / model, epochs)) is None:
             path, wall_s = train(model, args.runs / model, args, epochs)
+        elif (args.runs / model / "wall_s.txt").exists():
+            wall_s = float((args.runs / model / "wall_s.txt").read_text())
         print(f"[{model}] scoring {path}", flush=True)
         scores = score(model, path, args) | {"epoch_s": wall_s / epochs if wall_s else None}
         result["rows"] += rows(model, scores, epochs, wall_s, args)

@@ -40,9 +40,11 @@ def test_the_leaderboard_trains_scores_and_writes_its_table(tmp_path):
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("end\n") and "old" not in text
     assert "| gan | 1 |" in text and "| vae | 1 |" in text
-    # a finished run is scored again, not retrained; bad input is one line
+    # a finished run is not retrained, and its scores with the same settings are read back; bad input is one line
     again = leaderboard([*common, "--models", "vae"], tmp_path)
     assert again.returncode == 0 and "training" not in again.stdout and "scoring" in again.stdout
+    assert "critic" not in again.stderr and json.loads((tmp_path / "lb.json").read_text())["rows"] == \
+        [r for r in rows if r["setting"] == "vae"]
     bad = leaderboard([*common, "--models", "gan,vea"], tmp_path, timeout=60)
     assert bad.returncode == 2 and "unknown model 'vea'; valid choices: gan, dcgan" in bad.stderr
 

@@ -60,6 +60,8 @@ class AlphaGAN(AutoencodingModule):
         adversarial: ``false`` trains the plain autoencoder (the L1 terms only).
         lr_ae, lr_disc: Adam learning rates of E and G, and of D and C.
         betas: Adam's betas for all four optimizers.
+        lr_milestones, lr_gamma: every learning rate is multiplied by ``lr_gamma`` after each of
+            these epochs (none: constant).
         compile: ``none``, ``compile`` or ``graph`` (see :class:`~aegan.models.base.GenerativeModule`).
     """
 
@@ -69,9 +71,11 @@ class AlphaGAN(AutoencodingModule):
                  hidden: Sequence[int] = (256, 256), code_hidden: Sequence[int] = (512, 512),
                  recon_weight: float = 10.0, ae_steps: int = 2, adversarial: bool = True,
                  lr_ae: float = 2e-4, lr_disc: float = 2e-4, betas: tuple[float, float] = (0.5, 0.9),
-                 compile: Literal["none", "compile", "graph"] = "none"):
+                 compile: Literal["none", "compile", "graph"] = "none",
+                 lr_milestones: Sequence[int] = (), lr_gamma: float = 0.1):
         super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
         self.save_hyperparameters()
+        self.lr_milestones, self.lr_gamma = tuple(lr_milestones), lr_gamma
         if ae_steps < 1:
             raise ConfigError(f"ae_steps must be at least 1, got {ae_steps}")
         if self.is_image:

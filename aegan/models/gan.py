@@ -57,6 +57,8 @@ class GAN(GenerativeModule):
         lr_gen, lr_disc, betas: Adam per phase.
         gen_steps, disc_steps: repetitions of each phase per batch.
         pack: examples per discriminator input (PacGAN's m; 1: the plain GAN).
+        lr_milestones, lr_gamma: every learning rate is multiplied by ``lr_gamma`` after each of
+            these epochs (none: constant).
         compile: ``none``, ``compile`` or ``graph`` (see :class:`~aegan.models.base.GenerativeModule`).
     """
 
@@ -66,9 +68,11 @@ class GAN(GenerativeModule):
                  norm: Literal["batch", "none"] = "batch", activation: str = "leaky_relu_0.01",
                  lr_gen: float = 2e-4, lr_disc: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
                  gen_steps: int = 1, disc_steps: int = 1, compile: Literal["none", "compile", "graph"] = "none",
-                 pack: int = 1):
+                 pack: int = 1, lr_milestones: Sequence[int] = (),
+                 lr_gamma: float = 0.1):
         super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
         self.save_hyperparameters()
+        self.lr_milestones, self.lr_gamma = tuple(lr_milestones), lr_gamma
         if gen_steps < 1 or disc_steps < 1:
             raise ConfigError(f"gen_steps and disc_steps must be at least 1, got {gen_steps} and {disc_steps}")
         if pack < 1:

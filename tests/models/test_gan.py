@@ -104,3 +104,11 @@ def test_adversarial_training_moves_samples_onto_the_data(seeded):
     after = distance()
     print("SW2 before, after:", before, after)
     assert before > 1.0 and after < 0.4
+
+
+def test_learning_rates_drop_after_their_milestones(seeded):
+    data = AeganDataModule("toy_ring", toy_size=250, batch_size=100)
+    model = GAN(data_shape=(2,), num_classes=8, latent_dim=2, hidden=(8,), lr_gen=1e-3, lr_disc=2e-3,
+                lr_milestones=[1], lr_gamma=0.5)
+    tiny_trainer(max_epochs=2, limit_val_batches=0).fit(model, data)
+    assert [o.param_groups[0]["lr"] for o in model.optimizers()] == pytest.approx([1e-3, 5e-4])  # disc, gen

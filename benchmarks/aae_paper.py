@@ -103,24 +103,33 @@ def planned_epochs(run: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def last_values(runs: Path, setting: str, metric: str) -> dict[str, list]:
+    """Per seed with a logged ``metric``: the value after its run's last epoch (``per_seed``),
+    ``epochs``, ``wall_s``, ``planned`` epochs and the run folder (``runs``)."""
+    found: dict[str, list] = {key: [] for key in ("seeds", "per_seed", "epochs", "wall_s", "planned", "runs")}
+    for seed, run in runs_of(runs, setting).items():
+        points = curve(run, metric)
+        if points:
+            last = max(points)
+            for key, value in (("seeds", seed), ("per_seed", round(points[last], 4)), ("epochs", last + 1),
+                               ("wall_s", wall_seconds(runs / f"{run.name}.times", run)),
+                               ("planned", planned_epochs(run)), ("runs", run)):
+                found[key].append(value)
+    return found
+
+
 def make_json(runs: Path, out: Path) -> dict:
     import torch
 
     rows = []
     for setting, (_, _, _, metric, _) in SETTINGS.items():
-        seeds, per_seed, epochs, walls, planned, majority = [], [], [], [], [], []
-        for seed, run in runs_of(runs, setting).items():
-            points = curve(run, metric)
-            if not points:
-                continue
-            seeds.append(seed)
-            per_seed.append(round(points[max(points)], 4))
-            if metric == "test/cluster_error":
-                by_majority = curve(run, "test/cluster_error_majority").get(max(points))
+        found = last_values(runs, setting, metric)
+        seeds, per_seed, epochs, walls, planned = (found[k] for k in ("seeds", "per_seed", "epochs", "wall_s", "planned"))
+        majority = []
+        if metric == "test/cluster_error":
+            for run, epoch in zip(found["runs"], epochs):
+                by_majority = curve(run, "test/cluster_error_majority").get(epoch - 1)
                 majority.append(None if by_majority is None else round(by_majority, 4))
-            epochs.append(max(points) + 1)
-            walls.append(wall_seconds(runs / f"{run.name}.times", run))
-            planned.append(planned_epochs(run))
         if not seeds:
             continue
         row = {"setting": setting, "metric": "test_error", "direction": "min",

@@ -107,10 +107,13 @@ def score(model: str, path: Path, args) -> dict:
     return {name: report["metrics"].get(name) for name in ("fid", "kid", "critic_neg_w", "recon_l1")}
 
 
-def rows(model: str, scores: dict, epochs: int, wall_s: float | None, args) -> list[dict]:
-    command = shlex.join(["python", "train.py", *train_command(model, Path("data/offline/pool.npz"),
-                                                             Path("data/offline/heldout.npz"), epochs, 0, [])])
-    command = command.replace("--seed_everything 0 --data.seed 0", "--seed_everything {seed} --data.seed {seed}")
+def rows(model: str, scores: dict, epochs: int, wall_s: float | None, args, taken: str | None = None) -> list[dict]:
+    if taken:
+        command = f"taken from {taken} (its run's config.yaml has the command)"
+    else:
+        command = shlex.join(["python", "train.py", *train_command(model, Path("data/offline/pool.npz"),
+                                                                   Path("data/offline/heldout.npz"), epochs, 0, [])])
+        command = command.replace("--seed_everything 0 --data.seed 0", "--seed_everything {seed} --data.seed {seed}")
     out = []
     for metric, value in scores.items():
         if value is None:
@@ -184,8 +187,8 @@ def parse_args(argv=None):
     parser.add_argument("--train_args", default="", help="flags added to every training command (quoted)")
     parser.add_argument("--threads", type=int, default=1, help="OMP threads per training run (0: torch's default)")
     parser.add_argument("--real", type=int, default=0, help="held-out digits scored (0: all)")
-    parser.add_argument("--critic_steps", type=int, default=500,
-                        help="steps of the independent critic (aegan.evaluate's default is 2,000; 500 keeps "
+    parser.add_argument("--critic_steps", type=int, default=150,
+                        help="steps of the independent critic (aegan.evaluate's default is 2,000; 150 keeps "
                              "seven models within minutes each on a CPU)")
     parser.add_argument("--device", default="cpu", help="scoring device: cpu, cuda or auto")
     parser.add_argument("--device_name", default=f"CPU, {os.cpu_count()} cores ({platform.machine()})",
@@ -222,7 +225,7 @@ def main(argv=None) -> dict:
             wall_s = float((args.runs / model / "wall_s.txt").read_text())
         print(f"[{model}] scoring {path}", flush=True)
         scores = score(model, path, args) | {"epoch_s": wall_s / epochs if wall_s else None}
-        result["rows"] += rows(model, scores, epochs, wall_s, args)
+        result["rows"] += rows(model, scores, epochs, wall_s, args, args.taken.get(model))
         checkpoints[model] = path
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

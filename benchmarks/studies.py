@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from aae_paper import OFFLINE, curve, planned_epochs, runs_of, wall_seconds  # noqa: E402
+from aae_paper import OFFLINE, last_values  # noqa: E402
 
 # study -> protocol, and setting -> (what it is, command flags, {metric: (logged metric, direction)},
 # the paper's number, the bar of issue 15)
@@ -74,16 +74,9 @@ def make_json(study: str, runs: Path, out: Path) -> dict:
     rows = []
     for setting, (what, flags, _, paper, bar) in STUDIES[study]["settings"].items():
         for metric, (logged, direction) in metrics_of(study, setting).items():
-            seeds, per_seed, epochs, walls, planned = [], [], [], [], []
-            for seed, run in runs_of(runs, setting).items():
-                points = curve(run, logged)
-                if not points:
-                    continue
-                seeds.append(seed)
-                per_seed.append(round(points[max(points)], 4))
-                epochs.append(max(points) + 1)
-                walls.append(wall_seconds(runs / f"{run.name}.times", run))
-                planned.append(planned_epochs(run))
+            found = last_values(runs, setting, logged)
+            seeds, per_seed, epochs, walls, planned = (found[k] for k in ("seeds", "per_seed", "epochs", "wall_s",
+                                                                          "planned"))
             if not seeds:
                 continue
             rows.append({"setting": setting, "what": what, "metric": metric, "direction": direction,

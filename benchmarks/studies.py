@@ -81,7 +81,7 @@ def make_json(study: str, runs: Path, out: Path) -> dict:
                 continue
             rows.append({"setting": setting, "what": what, "metric": metric, "direction": direction,
                          "command": f"python train.py {flags} --seed_everything {{seed}} --data.seed {{seed}} "
-                                    f"--trainer.max_epochs {max(p or 0 for p in planned) or max(epochs)}",
+                                    f"--trainer.max_epochs {max(epochs)}", "epochs_planned": planned,
                          "seeds": seeds, "per_seed": per_seed, "mean": round(statistics.mean(per_seed), 4),
                          "std": round(statistics.stdev(per_seed), 4) if len(per_seed) > 1 else None,
                          "epochs": min(epochs), "epochs_per_seed": epochs, "device": "CPU, 2 cores (shared)",

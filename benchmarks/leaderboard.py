@@ -187,8 +187,8 @@ def parse_args(argv=None):
     parser.add_argument("--train_args", default="", help="flags added to every training command (quoted)")
     parser.add_argument("--threads", type=int, default=1, help="OMP threads per training run (0: torch's default)")
     parser.add_argument("--real", type=int, default=0, help="held-out digits scored (0: all)")
-    parser.add_argument("--critic_steps", type=int, default=150,
-                        help="steps of the independent critic (aegan.evaluate's default is 2,000; 150 keeps "
+    parser.add_argument("--critic_steps", type=int, default=50,
+                        help="steps of the independent critic (aegan.evaluate's default is 2,000; 50 keeps "
                              "seven models within minutes each on a CPU)")
     parser.add_argument("--device", default="cpu", help="scoring device: cpu, cuda or auto")
     parser.add_argument("--device_name", default=f"CPU, {os.cpu_count()} cores ({platform.machine()})",

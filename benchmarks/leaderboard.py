@@ -150,7 +150,8 @@ def figure(checkpoints: dict[str, Path], out: Path, seed: int) -> None:
 def table(result: dict) -> str:
     values: dict[str, dict] = {}
     for row in result["rows"]:
-        values.setdefault(row["setting"], {"epochs": row["epochs"], "command": row["command"]})[row["metric"]] = row["mean"]
+        entry = values.setdefault(row["setting"], {"epochs": row["epochs"], "command": row["command"]})
+        entry[row["metric"]] = row["mean"]
     best = {m: (min if d == "min" else max)(v[m] for v in values.values() if m in v)
             for m, d in METRICS.items() if any(m in v for v in values.values())}
 
@@ -160,10 +161,11 @@ def table(result: dict) -> str:
         text = f"{v[metric]:.{digits}f}"
         return f"**{text}**" if v[metric] == best.get(metric) else text
 
-    lines = ["| model | epochs | FID ↓ | KID ↓ | critic −W ↑ | recon L1 ↓ | s / epoch |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| model | epochs | FID ↓ | KID ↓ | critic −W ↑ | recon L1 ↓ | s / epoch |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for model, v in values.items():
-        lines.append(f"| {model} | {v['epochs']} | {cell(v, 'fid', 2)} | {cell(v, 'kid', 4)} | {cell(v, 'critic_neg_w', 3)} "
-                     f"| {cell(v, 'recon_l1', 4)} | {cell(v, 'epoch_s', 0)} |")
+        lines.append(f"| {model} | {v['epochs']} | {cell(v, 'fid', 2)} | {cell(v, 'kid', 4)} "
+                     f"| {cell(v, 'critic_neg_w', 3)} | {cell(v, 'recon_l1', 4)} | {cell(v, 'epoch_s', 0)} |")
     return "\n".join(lines)
 
 
@@ -177,7 +179,8 @@ def update_readme(result: dict, readme: Path) -> None:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pool", type=Path, required=True, help="the training digits (.npz, benchmarks/offline_mnist.py)")
+    parser.add_argument("--pool", type=Path, required=True,
+                        help="the training digits (.npz, benchmarks/offline_mnist.py)")
     parser.add_argument("--heldout", type=Path, required=True, help="the held-out digits (.npz)")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "leaderboard", help="one run folder per model")
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {', '.join(MODELS)}")

@@ -50,13 +50,15 @@ STUDIES = {
                     "high quality: within 3 std of a mode; covered: nearest mode of a high-quality sample",
         "settings": {
             "gan_grid": ("GAN, grid", "--model gan_toy", {}, "17.3 modes, 94.8%", "≥ 24 modes, ≥ 90%"),
-            "pacgan_grid": ("PacGAN4 (GAN, pack 4), grid", "--model gan_toy --model.pack 4 --data.batch_size 400", {},
+            "pacgan_grid": ("PacGAN4 (GAN, pack 4), grid",
+                            "--model gan_toy --model.pack 4 --data.batch_size 400 --model.lr_milestones [7]", {},
                             "24.8 modes, 93.6%", "—"),
             "alpha_gan_grid": ("alpha-GAN, grid", "--model alpha_gan_toy", {}, "—", "≥ 24 modes, ≥ 90%"),
             "gan_ring": ("GAN, ring", "--model gan_toy --data.name toy_ring --model.lr_milestones [7]", {}, "—",
                          "8 modes"),
-            "alpha_gan_ring": ("alpha-GAN, ring", "--model alpha_gan_toy --data.name toy_ring --model.lr_milestones [14]",
-                               {}, "—", "8 modes"),
+            "alpha_gan_ring": ("alpha-GAN, ring",
+                               "--model alpha_gan_toy --data.name toy_ring --model.lr_milestones [14]", {}, "—",
+                               "8 modes"),
         },
     },
 }

@@ -131,7 +131,9 @@ def update_readme(study: str, result: dict, readme: Path) -> None:
 
 
 def make_figure(runs: Path, out: Path, seed: int = 0) -> None:
-    """2,500 samples of each mode-coverage setting's seed-``seed`` run over the mixture's modes."""
+    """2,500 samples of each mode-coverage setting's seed-``seed`` run over the mixture's modes
+    (red circles), titled with the scores of these samples (fresh draws: they differ a little
+    from the logged ones)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -142,7 +144,7 @@ def make_figure(runs: Path, out: Path, seed: int = 0) -> None:
     from aegan.metrics.modes import mode_coverage
 
     settings = [s for s in STUDIES["modes"]["settings"] if (runs / f"{s}_s{seed}").is_dir()]
-    fig, axes = plt.subplots(1, len(settings), figsize=(3.2 * len(settings), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(settings), figsize=(3.2 * len(settings), 3.9), squeeze=False)
     for ax, setting in zip(axes[0], settings):
         checkpoint = sorted((runs / f"{setting}_s{seed}").rglob("last.ckpt"), key=lambda p: p.stat().st_mtime)[-1]
         model = aegan.load(checkpoint)
@@ -161,9 +163,9 @@ def make_figure(runs: Path, out: Path, seed: int = 0) -> None:
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
+    fig.tight_layout(pad=1.5)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 

@@ -58,7 +58,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
         raise ConfigError(f"{path} was saved by model class {class_path}, which this aegan does not have") from None
     if not (isinstance(cls, type) and issubclass(cls, GenerativeModule)):
         raise ConfigError(f"{path} holds a {class_path}, not an aegan GenerativeModule")
-    model = cls.load_from_checkpoint(path, map_location=device, weights_only=True)
+    # arguments added to a class after a checkpoint was saved take the value it was trained with
+    older = {k: v for k, v in getattr(cls, "added_arguments", {}).items() if k not in (hparams or {})}
+    model = cls.load_from_checkpoint(path, map_location=device, weights_only=True, **older)
     data = {k: v for k, v in state.get("datamodule_hyper_parameters", {}).items() if not k.startswith("_")}
     return model.eval(), data
 

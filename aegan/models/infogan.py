@@ -69,6 +69,10 @@ class InfoGAN(GAN):
         compile: as for :class:`~aegan.models.gan.GAN`.
     """
 
+    #: arguments newer than some checkpoints, with the value those checkpoints were trained with
+    #: (:func:`aegan.api.load_checkpoint` passes it): before ``continuous_std``, Q learned it
+    added_arguments = {"continuous_std": None}
+
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, noise_dim: int = 62,
                  prior: str = "uniform", prior_args: dict | None = None, code_categories: int = 10,
                  continuous_codes: int = 2, lambda_cat: float = 1.0, lambda_cont: float = 1.0,

@@ -110,3 +110,16 @@ def test_a_checkpoint_rebuilds_the_same_infogan(tmp_path, seeded):
 def test_bad_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         InfoGAN(**TINY | kwargs)
+
+
+def test_a_checkpoint_from_before_continuous_std_loads_with_the_learned_deviation(tmp_path, seeded):
+    """Checkpoints saved before ``continuous_std`` existed learned Q's deviation (a 14-wide Q head)."""
+    model = InfoGAN(**TINY, continuous_std=None)
+    trainer = tiny_trainer(max_steps=1, limit_val_batches=0)
+    trainer.fit(model, AeganDataModule("mnist5k", batch_size=20))
+    trainer.save_checkpoint(tmp_path / "old.ckpt")
+    state = torch.load(tmp_path / "old.ckpt", weights_only=False)
+    del state["hyper_parameters"]["continuous_std"]
+    torch.save(state, tmp_path / "old.ckpt")
+    loaded, _ = load_checkpoint(tmp_path / "old.ckpt")
+    assert loaded.hparams.continuous_std is None and loaded.q_head[-1].out_features == 10 + 2 * 2

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from aae_paper import OFFLINE, last_values  # noqa: E402
 
+MODE_METRICS = {"modes": ("eval/modes_covered", "max"), "high_quality": ("eval/high_quality", "max")}
 # study -> protocol, and setting -> (what it is, command flags, {metric: (logged metric, direction)},
 # the paper's number, the bar of issue 15)
 STUDIES = {
@@ -49,33 +50,28 @@ STUDIES = {
         "protocol": "2-D Gaussian mixtures (grid: 25 modes, std 0.05; ring: 8 modes, std 0.02); 2,500 samples; "
                     "high quality: within 3 std of a mode; covered: nearest mode of a high-quality sample",
         "settings": {
-            "gan_grid": ("GAN, grid", "--model gan_toy", {}, "17.3 modes, 94.8%", "≥ 24 modes, ≥ 90%"),
+            "gan_grid": ("GAN, grid", "--model gan_toy", MODE_METRICS, "17.3 modes, 94.8%", "≥ 24 modes, ≥ 90%"),
             "pacgan_grid": ("PacGAN4 (GAN, pack 4), grid",
-                            "--model gan_toy --model.pack 4 --data.batch_size 400 --model.lr_milestones [7]", {},
-                            "24.8 modes, 93.6%", "—"),
-            "alpha_gan_grid": ("alpha-GAN, grid", "--model alpha_gan_toy", {}, "—", "≥ 24 modes, ≥ 90%"),
-            "gan_ring": ("GAN, ring", "--model gan_toy --data.name toy_ring --model.lr_milestones [7]", {}, "—",
-                         "8 modes"),
+                            "--model gan_toy --model.pack 4 --data.batch_size 400 --model.lr_milestones [7]",
+                            MODE_METRICS, "24.8 modes, 93.6%", "—"),
+            "alpha_gan_grid": ("alpha-GAN, grid", "--model alpha_gan_toy", MODE_METRICS, "—", "≥ 24 modes, ≥ 90%"),
+            "gan_ring": ("GAN, ring", "--model gan_toy --data.name toy_ring --model.lr_milestones [7]",
+                         MODE_METRICS, "—", "8 modes"),
             "alpha_gan_ring": ("alpha-GAN, ring",
-                               "--model alpha_gan_toy --data.name toy_ring --model.lr_milestones [14]", {}, "—",
-                               "8 modes"),
+                               "--model alpha_gan_toy --data.name toy_ring --model.lr_milestones [14]",
+                               MODE_METRICS, "—", "8 modes"),
         },
     },
 }
-MODE_METRICS = {"modes": ("eval/modes_covered", "max"), "high_quality": ("eval/high_quality", "max")}
 BEGIN, END = "<!-- {study} rows: made by benchmarks/studies.py readme {study} -->", "<!-- /{study} rows -->"
-
-
-def metrics_of(study: str, setting: str) -> dict[str, tuple[str, str]]:
-    return STUDIES[study]["settings"][setting][2] or MODE_METRICS
 
 
 def make_json(study: str, runs: Path, out: Path) -> dict:
     import torch
 
     rows = []
-    for setting, (what, flags, _, paper, bar) in STUDIES[study]["settings"].items():
-        for metric, (logged, direction) in metrics_of(study, setting).items():
+    for setting, (what, flags, metrics, paper, bar) in STUDIES[study]["settings"].items():
+        for metric, (logged, direction) in metrics.items():
             found = last_values(runs, setting, logged)
             seeds, per_seed, epochs, walls, planned = (found[k] for k in ("seeds", "per_seed", "epochs", "wall_s",
                                                                           "planned"))

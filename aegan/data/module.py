@@ -222,8 +222,10 @@ class AeganDataModule(L.LightningDataModule):
                         generator=torch.Generator().manual_seed(self.hparams.seed))
         if not train:
             return DataLoader(self.splits[split], **settings)
+        # drop_last: equal shards cut from one permutation, as DeviceBatches cuts them (without it
+        # the sampler pads the last shard with repeated examples)
         sampler = ResumableSampler(self.splits[split], num_replicas=world, rank=rank, shuffle=True,
-                                   seed=self.hparams.seed)
+                                   seed=self.hparams.seed, drop_last=True)
         return ResumableLoader(self.splits[split], sampler=sampler, drop_last=True,
                                position=self._resume_position, **settings)
 

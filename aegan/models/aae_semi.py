@@ -344,9 +344,9 @@ class SemiSupervisedAAE(AutoencodingModule):
         for split, (probs, labels) in gathered.items():
             # mean max q(y|x): near 1 when y picks one cluster per input; far below it, y is a
             # continuous code and the clusters mean little
-            self.log(f"{split}/confidence", probs.max(1).values.mean(), sync_dist=False)
+            self.log_global(f"{split}/confidence", probs.max(1).values.mean())
             if self.decoder_classes == self.num_classes:
-                self.log(f"{split}/class_error", classification_error(probs.argmax(1), labels), sync_dist=False)
+                self.log_global(f"{split}/class_error", classification_error(probs.argmax(1), labels))
             for rule, suffix in (("paper", ""), ("majority", "_majority")):
                 error = cluster_error(assign_probs, assign_labels, probs, labels, rule)
-                self.log(f"{split}/cluster_error{suffix}", error, sync_dist=False)
+                self.log_global(f"{split}/cluster_error{suffix}", error)

@@ -30,8 +30,11 @@ encoder (:class:`AutoencodingModule`), ``encode(x)`` and ``reconstruct(x)``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import re
+import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -403,8 +406,21 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         if self.trainer.world_size > 1:
             dist.all_reduce(flat)
         for (keys, _), chunk in zip(groups, flat.split([len(keys) + 1 for keys, _ in groups])):
-            self.log_dict({f"train_epoch/{k}": v for k, v in zip(keys, chunk[:-1] / chunk[-1])}, sync_dist=False)
+            for k, v in zip(keys, chunk[:-1] / chunk[-1]):
+                self.log_global(f"train_epoch/{k}", v)
         self._epoch_totals.clear()
+
+    def log_global(self, name: str, value: Tensor) -> None:
+        """Log a value that is already the same on every process (gathered by a metric, or
+        reduced by hand): no sync, and none of Lightning's advice to sync it under DDP, which a
+        reader would take for a bug in the number."""
+        _quiet_sync_advice(name)
+        self.log(name, value, sync_dist=False)
+
+
+@functools.cache
+def _quiet_sync_advice(name: str) -> None:
+    warnings.filterwarnings("ignore", message=re.escape(f"It is recommended to use `self.log({name!r}, ..., sync_dist=True)`"))
 
 
 class AutoencodingModule(GenerativeModule):

@@ -174,4 +174,4 @@ class InfoGAN(GAN):
             if known.any() and not self.trainer.sanity_checking:
                 score, _ = best_mapping_accuracy(codes[known], labels[known], self.prior.categories,
                                                  max(self.num_classes, int(labels.max()) + 1))
-                self.log(f"{split}/q_accuracy", score, sync_dist=False)
+                self.log_global(f"{split}/q_accuracy", score)

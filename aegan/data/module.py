@@ -88,6 +88,11 @@ class AeganDataModule(L.LightningDataModule):
             raise unknown_choice("dataset", name, DATASETS)
         if not 0 < val_fraction < 1:
             raise ConfigError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+        for key, value in (("batch_size", batch_size), ("labelled_batch_size", labelled_batch_size)):
+            if value is not None and value < 1:
+                raise ConfigError(f"{key} must be at least 1, got {value}")
+        if num_workers < 0:
+            raise ConfigError(f"num_workers must be 0 or more, got {num_workers}")
         if isinstance(labels_per_class, int) and labels_per_class < 0:
             raise ConfigError(f"labels_per_class must be 0 or more (or 'all'), got {labels_per_class}")
         self.save_hyperparameters()

@@ -60,7 +60,7 @@ class ShownMetrics:
         self.values: dict[str, float] = {}
 
     def after_batch(self, trainer, batch_idx: int) -> None:
-        if (batch_idx + 1) % trainer.log_every_n_steps == 0:
+        if trainer._logger_connector.should_update_logs:  # Lightning's own test of a logging batch
             self.refresh(trainer)
 
     def refresh(self, trainer) -> None:

@@ -15,6 +15,7 @@ runs behind the numbers.) Then::
     python benchmarks/aae_paper.py kmeans    # the k-means rows kmeans_16, kmeans_30 (seeds 0, 1, 2)
     python benchmarks/aae_paper.py figure    # docs/aae_paper_curves.png
     python benchmarks/aae_paper.py readme    # the README's AAE paper rows, from the JSON
+    python benchmarks/aae_paper.py ablations --runs runs/paper23   # the ablation runs abl_*, as a table
 
 The test error of a run is its error on the 2,000 held-out digits after its last completed
 epoch (not the best epoch: choosing one would use the test set). ``wall_s`` is the training
@@ -42,6 +43,7 @@ import csv
 import json
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -148,6 +150,8 @@ def recipe_command(args: list[str]) -> str:
         if name not in NOT_RECIPE:
             if name in ("--seed_everything", "--data.seed"):
                 value = "{seed}"
+            elif value is not None:
+                value = shlex.quote(value)  # '[250]', not a glob, when the command is pasted into a shell
             kept += [name] if value is None else [name, value]
         i += 2 if takes_value else 1
     return "python train.py " + " ".join(kept)
@@ -360,6 +364,35 @@ def make_kmeans(out: Path, pool: str, heldout: str, clusters: list[int], seeds: 
     return write_rows(rows, out)
 
 
+#: what ``ablations`` reports of each run, after its last epoch: (metric, column)
+ABLATION_COLUMNS = [("test/cluster_error", "test error, paper rule"), ("test/cluster_error_majority", "majority"),
+                    ("val/confidence", "confidence"), ("val/cluster_changed", "clusters changed"),
+                    ("train_epoch/ae/logit_grad", "logit grad, ae"), ("train_epoch/gen/logit_grad", "logit grad, gen")]
+
+
+def ablation_rows(runs: Path, prefix: str) -> str:
+    """A markdown table of the runs ``<runs>/<prefix>*``: each metric of :data:`ABLATION_COLUMNS`
+    after the run's last epoch (the logit gradients also after its first: do they vanish?), its
+    epochs, seconds per epoch and commit."""
+    lines = ["| run | epochs | " + " | ".join(title for _, title in ABLATION_COLUMNS) + " | s/epoch | commit |",
+             "| --- " * (len(ABLATION_COLUMNS) + 4) + "|"]
+    for run in sorted(p for p in runs.glob(f"{prefix}*") if p.is_dir()):
+        curves = {metric: curve(run, metric) for metric, _ in ABLATION_COLUMNS}
+        done = max((max(c) + 1 for c in curves.values() if c), default=0)
+        cells = []
+        for metric, _ in ABLATION_COLUMNS:
+            points = curves[metric]
+            last = f"{points[max(points)]:.4g}" if points else ""
+            if points and "logit_grad" in metric and len(points) > 1:
+                last = f"{points[min(points)]:.3g} → {last}"
+            cells.append(last)
+        wall = wall_seconds(runs / f"{run.name}.times", run)
+        per_epoch = f"{wall / done:.0f}" if done and wall else ""
+        commit = one_value([s.get("commit") for s in provenance(run)]) or ""
+        lines.append(f"| {run.name} | {done} | " + " | ".join(cells) + f" | {per_epoch} | {commit} |")
+    return "\n".join(lines)
+
+
 def make_figure(runs: Path, out: Path, rows: dict[str, dict] | None = None) -> None:
     """Test error by epoch per setting; ``rows``: the JSON's rows, whose k-means means are drawn
     beside their AAE setting."""
@@ -449,7 +482,7 @@ def update_readme(result: dict, readme: Path) -> None:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["json", "kmeans", "figure", "readme", "provenance"])
+    parser.add_argument("what", choices=["json", "kmeans", "figure", "readme", "ablations", "provenance"])
     parser.add_argument("run", nargs="?", type=Path,
                         help="provenance: the run's folder (runs/paper/NAME); train.py's flags follow it")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs/paper", help="one folder per <setting>_s<seed>")
@@ -462,6 +495,7 @@ def main(argv=None):
     parser.add_argument("--clusters", type=int, nargs="+", default=[16, 30], help="kmeans: 16 and/or 30")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="kmeans: each as --data.seed")
     parser.add_argument("--n_init", type=int, default=10, help="kmeans: k-means++ restarts; the best fit counts")
+    parser.add_argument("--prefix", default="abl_", help="ablations: the runs <runs>/<prefix>* to report")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["provenance"]:  # train.py's flags pass through untouched
         if len(argv) < 2 or argv[1].startswith("-"):
@@ -484,6 +518,8 @@ def main(argv=None):
         elif args.what == "figure":
             make_figure(args.runs, args.figure, read_rows(args.json))
             print(args.figure)
+        elif args.what == "ablations":
+            print(ablation_rows(args.runs, args.prefix))
         elif args.what == "readme":
             update_readme(json.loads(args.json.read_text()), args.readme)
             print(f"{args.readme}: rows from {args.json}")

@@ -134,6 +134,7 @@ def test_rows_record_the_commit_device_precision_and_command_each_run_trained_on
     flags = ["--model", "aae_cluster", *aae_paper.OFFLINE.split(), "--seed_everything", "0", "--data.seed", "0",
              "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.logger.save_dir",
              "runs/paper/cluster_16_s0", "--trainer.max_epochs", "10", "--model.style_noise", "0",
+             "--model.lr_milestones", "[5]",
              "--ckpt_path", "last"]
     record = aae_paper.write_provenance(runs / "cluster_16_s0", flags)
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
@@ -145,7 +146,8 @@ def test_rows_record_the_commit_device_precision_and_command_each_run_trained_on
     assert cluster["commit"] == record["commit"] and cluster["precision"] == "bf16-mixed"
     assert cluster["device"] == record["device"] and cluster["torch"] == record["torch"]
     assert cluster["command"] == ("python train.py --model aae_cluster " + aae_paper.OFFLINE + " --seed_everything {seed}"
-                                  " --data.seed {seed} --trainer.max_epochs 10 --model.style_noise 0")
+                                  " --data.seed {seed} --trainer.max_epochs 10 --model.style_noise 0"
+                                  " --model.lr_milestones '[5]'")
     # a run whose segments trained on different commits says so; runs without a record say nothing
     with open(runs / "cluster_16_s0" / aae_paper.PROVENANCE, "a") as f:
         f.write(json.dumps({**record, "commit": "abc1234"}) + "\n")
@@ -202,3 +204,19 @@ def test_the_launcher_records_what_each_segment_trains_on(tmp_path):
     assert row["command"].startswith("python train.py --model aae_cluster " + aae_paper.OFFLINE)
     assert "--seed_everything {seed} --data.seed {seed}" in row["command"] and "--ckpt_path" not in row["command"]
     assert "CPU" in row["device"] and "1 torch thread" in row["device"] and row["precision"] == "32-true"
+
+
+def test_ablations_table_reports_each_runs_last_epoch_and_how_its_logit_gradient_moved(tmp_path):
+    run = tmp_path / "abl_softy_s0" / "version_0"
+    run.mkdir(parents=True)
+    with open(run / "metrics.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["epoch", "step", "test/cluster_error", "train_epoch/ae/logit_grad"])
+        writer.writeheader()
+        for epoch, (error, grad) in enumerate([(0.5, 0.02), (0.4, 0.01), (0.3, 0.001)]):
+            writer.writerow({"epoch": epoch, "step": epoch, "test/cluster_error": error})
+            writer.writerow({"epoch": epoch, "step": epoch, "train_epoch/ae/logit_grad": grad})
+    (tmp_path / "abl_softy_s0.times").write_text("start 0\nend 60 rc 0\n")
+    (tmp_path / "cluster_16_s0").mkdir()  # not an ablation
+    table = aae_paper.ablation_rows(tmp_path, "abl_").splitlines()
+    assert len(table) == 3 and table[2].startswith("| abl_softy_s0 | 3 | 0.3 | ")
+    assert "| 0.02 → 0.001 |" in table[2] and table[2].endswith("| 20 |  |")

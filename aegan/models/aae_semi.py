@@ -404,7 +404,7 @@ class SemiSupervisedAAE(AutoencodingModule):
                 self.log(f"{split}/cluster_error{suffix}", error, sync_dist=False)
         clusters = gathered["val"][0].argmax(1).cpu()
         if self.last_clusters is not None and self.last_clusters.shape == clusters.shape:
-            changed = (clusters != self.last_clusters).float().mean()
+            changed = (clusters != self.last_clusters).float().mean().item()  # on the host already
             self.log("val/cluster_changed", changed, sync_dist=False)
         self.last_clusters = clusters
 

@@ -418,7 +418,7 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
                 self.log_global(f"train_epoch/{k}", v)
         self._epoch_totals.clear()
 
-    def log_global(self, name: str, value: Tensor) -> None:
+    def log_global(self, name: str, value: Tensor | float) -> None:
         """Log a value that is already the same on every process (gathered by a metric, or
         reduced by hand): no sync, and none of Lightning's advice to sync it under DDP, which a
         reader would take for a bug in the number."""

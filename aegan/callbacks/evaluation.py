@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 from lightning import Callback, LightningModule, Trainer
 
+from aegan.cadence import due
 from aegan.metrics.fid import FID
 from aegan.metrics.suite import choose, evaluate
 
 
 class Evaluation(Callback):
-    """Score the model every ``every_n_epochs`` validation epochs (see
+    """Score the model every ``every_n_epochs`` validation epochs and after the last epoch (see
     :mod:`aegan.metrics.suite`).
 
     Args:
@@ -35,7 +36,7 @@ class Evaluation(Callback):
         self._fid: FID | None = None
 
     def on_validation_epoch_end(self, trainer: Trainer, module: LightningModule) -> None:
-        if trainer.sanity_checking or trainer.current_epoch % self.every_n_epochs:
+        if trainer.sanity_checking or not due(trainer, self.every_n_epochs):
             return
         results = self.compute(trainer, module) if trainer.is_global_zero else None
         results = trainer.strategy.broadcast(results)

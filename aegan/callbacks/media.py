@@ -28,6 +28,8 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
+from aegan.cadence import due
+
 
 def run_dir(trainer: Trainer) -> Path:
     """The run's own directory: where ``ModelCheckpoint`` puts ``checkpoints/`` by default
@@ -74,7 +76,7 @@ class FigureCallback(Callback, ABC):
     def on_validation_epoch_end(self, trainer: Trainer, module: LightningModule) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
-        if trainer.current_epoch % self.every_n_epochs:
+        if not due(trainer, self.every_n_epochs):
             return
         with torch.no_grad():
             figure = self.draw(trainer, module)

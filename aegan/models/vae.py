@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributions import Normal
 
+from aegan.cadence import due
 from aegan.errors import ConfigError, unknown_choice
 from aegan.models.base import AutoencodingModule, Losses
 from aegan.nets import decoder, trunk
@@ -60,6 +61,8 @@ class VAE(AutoencodingModule):
         decoder_std: the Gaussian decoder's standard deviation; ``None`` learns it.
         beta: weight of the KL term (1: the ELBO).
         iw_samples: k of the importance-weighted bound logged at validation.
+        iw_every_n_epochs: the bound costs k decoder passes per example: it is logged at every
+            n-th validation epoch (0, n, 2n, ...) and after the last epoch.
         lr, betas: Adam.
         compile: ``none``, ``compile`` or ``graph`` (see :class:`~aegan.models.base.GenerativeModule`).
     """
@@ -68,7 +71,8 @@ class VAE(AutoencodingModule):
                  net: Literal["mlp", "conv"] = "mlp", hidden: Sequence[int] = (512, 512),
                  channels: Sequence[int] = (64, 128), norm: Literal["batch", "none"] = "batch",
                  activation: str = "relu", likelihood: Literal["bernoulli", "gaussian"] | None = None,
-                 decoder_std: float | None = None, beta: float = 1.0, iw_samples: int = 100, lr: float = 1e-3,
+                 decoder_std: float | None = None, beta: float = 1.0, iw_samples: int = 100,
+                 iw_every_n_epochs: int = 1, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), compile: Literal["none", "compile", "graph"] = "none"):
         super().__init__(data_shape, num_classes, latent_dim, "gaussian", None, betas, compile)
         self.save_hyperparameters()
@@ -80,6 +84,8 @@ class VAE(AutoencodingModule):
         if iw_samples < 1 or (decoder_std is not None and decoder_std <= 0):
             raise ConfigError(f"iw_samples must be at least 1 and decoder_std positive, got {iw_samples} "
                               f"and {decoder_std}")
+        if iw_every_n_epochs < 1:
+            raise ConfigError(f"iw_every_n_epochs must be at least 1, got {iw_every_n_epochs}")
         self.encoder_trunk, width = trunk(net, self.data_shape, hidden, channels, norm, activation)
         self.encoder_head = nn.Linear(width, 2 * latent_dim)
         self.decoder = decoder(net, latent_dim, self.data_shape, hidden, channels, norm, activation)
@@ -161,5 +167,6 @@ class VAE(AutoencodingModule):
         x, _ = batch
         split = "val" if dataloader_idx == 0 else "test"
         self.log(f"{split}/neg_elbo", self.elbo_terms(x)["neg_elbo"], sync_dist=True, add_dataloader_idx=False)
-        self.log(f"{split}/iw_nll", -self.importance_weighted_bound(x, self.hparams.iw_samples).mean(),
-                 sync_dist=True, add_dataloader_idx=False)
+        if self._trainer is None or due(self.trainer, self.hparams.iw_every_n_epochs):
+            self.log(f"{split}/iw_nll", -self.importance_weighted_bound(x, self.hparams.iw_samples).mean(),
+                     sync_dist=True, add_dataloader_idx=False)

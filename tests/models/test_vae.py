@@ -93,3 +93,18 @@ def test_bad_settings_are_refused():
         VAE(likelihood="poisson")
     with pytest.raises(ConfigError, match="iw_samples must be at least 1"):
         VAE(iw_samples=0)
+    with pytest.raises(ConfigError, match="iw_every_n_epochs must be at least 1, got 0"):
+        VAE(iw_every_n_epochs=0)
+
+
+def test_the_importance_weighted_bound_is_logged_at_its_cadence_and_at_the_end(seeded, monkeypatch):
+    """iw_every_n_epochs=2 over 4 epochs: the bound (k decoder passes per example) at the
+    validations of epochs 0 and 2, and after the last epoch (3)."""
+    epochs = []
+    original = VAE.importance_weighted_bound
+    monkeypatch.setattr(VAE, "importance_weighted_bound",
+                        lambda self, x, k: epochs.append(self.current_epoch) or original(self, x, k))
+    model = VAE(data_shape=(2,), hidden=(8,), latent_dim=2, iw_samples=3, iw_every_n_epochs=2)
+    trainer = tiny_trainer(max_epochs=4, limit_train_batches=2, limit_val_batches=1)
+    trainer.fit(model, AeganDataModule("toy_ring", toy_size=400, batch_size=50))
+    assert epochs == [0, 2, 3] and "val/iw_nll" in trainer.callback_metrics

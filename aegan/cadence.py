@@ -1,0 +1,8 @@
+"""When work done every n epochs (figures, metrics, costly bounds) runs: epochs 0, n, 2n, ... and
+the last epoch of training, so that a run always ends with its figures and numbers."""
+
+
+def due(trainer, every_n_epochs: int) -> bool:
+    """Whether this epoch's validation does the every-``every_n_epochs`` work."""
+    last = trainer.max_epochs not in (None, -1) and trainer.current_epoch + 1 >= trainer.max_epochs
+    return trainer.current_epoch % every_n_epochs == 0 or last

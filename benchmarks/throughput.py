@@ -255,8 +255,12 @@ def main(argv=None):
     parser.add_argument("--data", help="an .npz with x (N, 28, 28) uint8 and y (default: 61,000 random images)")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per variant (after one warm-up)")
     parser.add_argument("--steps", type=int, default=None, help="batches per epoch (default: the whole set)")
+    parser.add_argument("--model_steps", default="",
+                        help="per-model batches per epoch instead of --steps, e.g. alpha_gan=10,infogan=20 "
+                             "(the conv models take seconds per step on a CPU)")
     parser.add_argument("--threads", default=None,
                         help="CPU only: comma-separated torch thread counts, each variant at each (default: 1,2)")
+    parser.add_argument("--variants", default=None, help="comma-separated subset of the variants (default: all)")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--out", default="benchmarks/results/throughput.json")
     args = parser.parse_args(argv)
@@ -274,14 +278,17 @@ def main(argv=None):
         with np.load(path) as archive:
             x = torch.from_numpy(archive["x"][:60000]).reshape(-1, 1, 28, 28).to(device)
         steps = args.steps or len(x) // args.batch
+        per_model = {name: int(n) for name, n in (item.split("=") for item in args.model_steps.split(",") if item)}
         rows = []
         for count in threads:
             if count is not None:
                 torch.set_num_threads(count)
             for name in args.models.split(","):
                 for variant, run in variants(name, device).items():
+                    if args.variants and variant not in args.variants.split(","):
+                        continue
                     L.seed_everything(0, verbose=False)
-                    times, done = run(x, path, args.batch, steps, args.epochs)
+                    times, done = run(x, path, args.batch, per_model.get(name, steps), args.epochs)
                     epoch = float(np.median(times))
                     rows.append({"model": name, "variant": variant, "threads": count or torch.get_num_threads(),
                                  "steps_per_epoch": done, "epoch_s": epoch, "steps_per_s": done / epoch})

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import lightning as L
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,6 +55,44 @@ def run_with_deadline(command: list[str], cwd: Path, env: dict, timeout: float) 
         with contextlib.suppress(ProcessLookupError):  # whatever the group left behind
             os.killpg(process.pid, signal.SIGKILL)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+# --- model tests: which networks a phase moves, how close q(z) came to p(z) ----------------------
+
+
+def record_phases(monkeypatch):
+    """Wrap GenerativeModule.phase to record, per phase, which top-level networks changed and
+    which received a gradient (gradients are cleared before each phase, so none is inherited)."""
+    from aegan.models import GenerativeModule
+
+    changed, graded = {}, {}
+    original = GenerativeModule.phase
+
+    def recording(self, name, terms):
+        before = {n: p.detach().clone() for n, p in self.named_parameters()}
+        for p in self.parameters():
+            p.grad = None
+        out = original(self, name, terms)
+        changed.setdefault(name, set()).update(
+            n.split(".")[0] for n, p in self.named_parameters() if not torch.equal(before[n], p))
+        graded.setdefault(name, set()).update(
+            n.split(".")[0] for n, p in self.named_parameters() if p.grad is not None)
+        return out
+
+    monkeypatch.setattr(GenerativeModule, "phase", recording)
+    return changed, graded
+
+
+def latent_distance(model, data) -> float:
+    """Sliced Wasserstein distance between 1,000 codes of ``data``'s examples (draws from q(z|x)) and
+    as many prior draws, with fixed draws and projections."""
+    from aegan.metrics import sliced_wasserstein
+
+    x, _ = data.examples(1000)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        z = model.posterior_sample(x)
+    return sliced_wasserstein(z, model.prior.sample(len(z), generator=generator), generator=generator).item()
 
 
 @pytest.fixture

@@ -98,8 +98,7 @@ class AAE(AutoencodingModule):
         self.decoder_classes = num_classes if decoder_labels else 0
         code_width = 2 * latent_dim if self.gaussian_encoder else latent_dim
         self.encoder = mlp_encoder(self.data_shape, hidden, code_width, activation)
-        self.decoder = mlp_decoder(latent_dim + self.decoder_classes, list(reversed(hidden)), self.data_shape,
-                                   activation)
+        self.decoder = mlp_decoder(latent_dim + self.decoder_classes, hidden, self.data_shape, activation)
         self.discriminator = mlp(latent_dim + self.label_slots, disc_hidden or hidden, 1, activation)
 
     # --- protocol --------------------------------------------------------------------------------

@@ -80,8 +80,8 @@ class VAE(AutoencodingModule):
         if iw_samples < 1 or (decoder_std is not None and decoder_std <= 0):
             raise ConfigError(f"iw_samples must be at least 1 and decoder_std positive, got {iw_samples} "
                               f"and {decoder_std}")
-        self.encoder_trunk, width = trunk(net, self.data_shape, hidden, channels, norm, activation)
-        self.encoder_head = nn.Linear(width, 2 * latent_dim)
+        self.encoder_trunk = trunk(net, self.data_shape, hidden, channels, norm, activation)
+        self.encoder_head = nn.Linear(self.encoder_trunk.out_features, 2 * latent_dim)
         self.decoder = decoder(net, latent_dim, self.data_shape, hidden, channels, norm, activation)
         learned = self.likelihood == "gaussian" and decoder_std is None
         self.decoder_log_std = nn.Parameter(torch.zeros(())) if learned else None

@@ -3,30 +3,8 @@ import torch
 
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
-from aegan.metrics import sliced_wasserstein
 from aegan.models import AAE, GenerativeModule
-from tests.conftest import tiny_trainer
-
-
-def record_phases(monkeypatch):
-    """Wrap GenerativeModule.phase to record, per phase, which top-level networks changed and
-    which received a gradient (gradients are cleared before each phase, so none is inherited)."""
-    changed, graded = {}, {}
-    original = GenerativeModule.phase
-
-    def recording(self, name, terms):
-        before = {n: p.detach().clone() for n, p in self.named_parameters()}
-        for p in self.parameters():
-            p.grad = None
-        out = original(self, name, terms)
-        changed.setdefault(name, set()).update(
-            n.split(".")[0] for n, p in self.named_parameters() if not torch.equal(before[n], p))
-        graded.setdefault(name, set()).update(
-            n.split(".")[0] for n, p in self.named_parameters() if p.grad is not None)
-        return out
-
-    monkeypatch.setattr(GenerativeModule, "phase", recording)
-    return changed, graded
+from tests.conftest import latent_distance, record_phases, tiny_trainer
 
 
 @pytest.mark.parametrize("conditional", [False, True])
@@ -88,14 +66,6 @@ def test_bad_settings_are_refused():
         AAE(data_shape=(2,), recon_loss="bce")
     with pytest.raises(ConfigError, match="unknown activation"):
         AAE(activation="swish")
-
-
-def latent_distance(model, data) -> float:
-    x, _ = data.examples(1000)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        z = model.posterior_sample(x)
-    return sliced_wasserstein(z, model.prior.sample(len(z), generator=generator), generator=generator).item()
 
 
 def test_adversarial_regularisation_pulls_q_of_z_onto_the_prior(seeded):

@@ -95,6 +95,35 @@ def latent_distance(model, data) -> float:
     return sliced_wasserstein(z, model.prior.sample(len(z), generator=generator), generator=generator).item()
 
 
+def trained_offline(model: str, cwd: Path, figures: list[str], metrics: list[str], *extra: str) -> Path:
+    """``python train.py --model MODEL`` as a user runs it (W&B offline, the config's callbacks and
+    evaluation), tiny and short; checks that it wrote ``figures`` (GIFs) and logged ``metrics``,
+    that ``aegan.load`` gives a model that encodes, decodes, samples and reconstructs, and that
+    ``aegan.evaluate`` scores its checkpoint. Returns the run folder."""
+    import json
+
+    import aegan
+    from aegan.evaluate import main as evaluate
+    from aegan.runs import history
+
+    result = run_train(["--model", model, "--trainer.max_epochs", "1", "--evaluation.real", "200",
+                        *TINY_CLI, *extra], cwd=cwd)
+    assert result.returncode == 0, result.stderr[-4000:]
+    (run,) = (cwd / "runs" / "aegan").iterdir()
+    for name in figures:
+        assert (run / "media" / f"{name}.gif").is_file(), name
+    logged = history(run)
+    assert not set(metrics) - set(logged), sorted(set(metrics) - set(logged))
+    loaded = aegan.load(run)
+    x = loaded.sample(4)
+    assert x.shape == (4, *loaded.data_shape) and loaded.encode(x).shape == (4, loaded.latent_dim)
+    assert loaded.reconstruct(x).shape == x.shape and loaded.decode(loaded.prior.sample(2)).shape == (2, *x.shape[1:])
+    evaluate([str(run / "checkpoints" / "last.ckpt"), "--real", "200", "--samples", "200"])
+    report = json.loads((run / "checkpoints" / "last.eval.json").read_text())
+    assert {"fid", "latent_swd", "recon_l1"} <= set(report["metrics"]), report["metrics"]
+    return run
+
+
 @pytest.fixture
 def seeded():
     L.seed_everything(0, verbose=False)

@@ -20,6 +20,35 @@ def test_each_phase_updates_exactly_its_own_networks(monkeypatch, seeded, condit
     assert graded == expected  # no gradient leaks into another network's parameters
 
 
+def test_the_joint_update_has_no_generator_phase_and_moves_encoder_and_decoder_together(monkeypatch, seeded):
+    """WAE-GAN's weighting (adversarial_weight): the encoder's adversarial term rides in the
+    reconstruction phase, so there are two phases and D still gets no gradient from the first."""
+    changed, graded = record_phases(monkeypatch)
+    data = AeganDataModule("toy_grid", toy_size=400, batch_size=50)
+    model = AAE(data_shape=(2,), num_classes=25, hidden=(16,), recon_loss="l2sq", adversarial_weight=3.0)
+    assert list(model.optimizer_groups()) == ["ae", "disc"]
+    tiny_trainer(max_steps=4, limit_val_batches=0).fit(model, data)
+    expected = {"ae": {"encoder", "decoder"}, "disc": {"discriminator"}}
+    assert changed == expected and graded == expected
+
+
+def test_the_joint_loss_is_the_summed_squared_cost_plus_lambda_times_the_encoders_adversarial_term():
+    model = AAE(data_shape=(2,), num_classes=25, hidden=(16,), recon_loss="l2sq", adversarial_weight=3.0)
+    x, y = torch.randn(6, 2), torch.zeros(6, dtype=torch.long)
+    terms = model.reconstruction_terms(x, y)
+    z = model.encoder(x)
+    cost = ((model.decoder(z) - x) ** 2).sum(-1).mean()
+    adversarial = -torch.log(torch.sigmoid(model.discriminator(z).squeeze(-1))).mean()
+    torch.testing.assert_close(terms["recon"], cost)
+    torch.testing.assert_close(terms["adversarial"], adversarial)
+    torch.testing.assert_close(terms["loss"], cost + 3.0 * adversarial)
+    # the plain AAE's reconstruction phase is the reconstruction alone
+    plain = AAE(data_shape=(2,), num_classes=25, hidden=(16,), recon_loss="l2sq")
+    assert set(plain.reconstruction_terms(x, y)) == {"loss"}
+    with pytest.raises(ConfigError, match="adversarial_weight must be positive"):
+        AAE(adversarial_weight=0.0)
+
+
 def test_generator_steps_and_pretraining_set_the_phase_schedule(monkeypatch, seeded):
     calls = []
     original = GenerativeModule.phase

@@ -5,8 +5,10 @@ import torch
 
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
+from aegan.loggers import DIRECTIONS
 from aegan.models import WAE
 from aegan.models.wae import SCALES, imq_mmd
+from aegan.runs import read_wandb, wandb_file
 from tests.conftest import latent_distance, record_phases, tiny_trainer, trained_offline
 
 
@@ -96,6 +98,12 @@ def test_protocol_and_bad_settings():
 
 
 def test_train_py_runs_wae_mmd_offline_with_its_figures_and_metrics(tmp_path):
-    trained_offline("wae_mmd", tmp_path, ["latent", "decoder", "reconstruction"],
-                    ["train_epoch/ae/mmd", "train_epoch/ae/cost", "val/recon_mse", "val/latent_swd", "eval/fid", "eval/latent_swd",
-                     "eval/recon_l1"])
+    """Also: a metric that only a run's ``best`` names (here WAE's own MMD, which
+    aegan.loggers.DIRECTIONS does not list) gets its W&B summary from it, and a best checkpoint."""
+    best = "{eval/fid: min, train_epoch/ae/mmd: min}"
+    run = trained_offline("wae_mmd", tmp_path, ["latent", "decoder", "reconstruction"],
+                          ["train_epoch/ae/mmd", "train_epoch/ae/cost", "val/recon_mse", "val/latent_swd", "eval/fid",
+                           "eval/latent_swd", "eval/recon_l1"], "--best", best)
+    assert "train_epoch/ae/mmd" not in DIRECTIONS
+    assert read_wandb(wandb_file(run)).metrics["train_epoch/ae/mmd"]["summary"] == ["min"]
+    assert len(list((run / "checkpoints").glob("best-mmd-*.ckpt"))) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -55,6 +56,17 @@ def run_with_deadline(command: list[str], cwd: Path, env: dict, timeout: float) 
         with contextlib.suppress(ProcessLookupError):  # whatever the group left behind
             os.killpg(process.pid, signal.SIGKILL)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def readme_section(section: str, readme: Path | None = None) -> str:
+    """The text of the README section headed ``## section``."""
+    text = (readme or REPO / "README.md").read_text()
+    return text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def readme_blocks(section: str, language: str) -> list[str]:
+    """The ``language`` code blocks of the README section headed ``## section``."""
+    return re.findall(rf"```{language}\n(.*?)```", readme_section(section), flags=re.S)
 
 
 # --- model tests: which networks a phase moves, how close q(z) came to p(z) ----------------------

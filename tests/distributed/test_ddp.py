@@ -13,12 +13,12 @@ from tests.conftest import REPO, run_with_deadline
 SCRIPT = REPO / "tests" / "distributed" / "one_step.py"
 
 
-def base_configs() -> list[str]:
-    """One config per model class and network family, read from configs/: the one with the
+def base_configs(folder=REPO / "configs") -> list[str]:
+    """One config per model class and network family, read from ``folder``: the one with the
     shortest name, which is the family's base (aae, not aae_style or wae_gan; gan, not gan_toy).
     A new model's config lands here by itself."""
     chosen: dict[tuple, str] = {}
-    for path in sorted((REPO / "configs").glob("*.yaml"), key=lambda p: (len(p.stem), p.stem)):
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: (len(p.stem), p.stem)):
         model = (yaml.safe_load(path.read_text()) or {}).get("model")
         if model:
             chosen.setdefault((model["class_path"], (model.get("init_args") or {}).get("net")), path.stem)

@@ -118,7 +118,7 @@ class SaveRunConfig(SaveConfigCallback):
     """Writes the merged config to ``<run dir>/config.yaml`` (the run's own directory, beside
     its checkpoints and media, instead of the logger's shared save_dir) and logs it to every
     logger as nested keys (:func:`run_config`); W&B also keeps the best value of every metric
-    a checkpoint monitors in its summary."""
+    in the config's ``best`` (or that a checkpoint monitors) in its summary."""
 
     def setup(self, trainer, pl_module, stage):
         if self.already_saved or not trainer.is_global_zero:
@@ -128,11 +128,14 @@ class SaveRunConfig(SaveConfigCallback):
         self.parser.save(self.config, directory / self.config_filename, skip_unset=False,
                          overwrite=True, multifile=self.multifile)
         flat = run_config(self.config)
-        monitored = {c.monitor: c.mode for c in trainer.checkpoint_callbacks if getattr(c, "monitor", None)}
+        # a metric's direction comes from the config's best (and any checkpoint that monitors it):
+        # a new metric needs no entry in aegan.loggers.DIRECTIONS
+        directions = {c.monitor: c.mode for c in trainer.checkpoint_callbacks if getattr(c, "monitor", None)}
+        directions.update(dict(self.config.get("best") or {}))
         for logger in trainer.loggers:
             logger.log_hyperparams(flat)
             if isinstance(logger, WandbLogger):
-                logger.summarize(monitored)
+                logger.summarize(directions)
         self.already_saved = True
 
 

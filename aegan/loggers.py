@@ -35,7 +35,8 @@ from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 from lightning.pytorch.utilities import rank_zero_only
 
 #: metrics with a direction: the run summary keeps their best value (also the direction a sweep
-#: or a checkpoint of them should take)
+#: or a checkpoint of them should take). These are the defaults; a run's ``best:`` adds its own
+#: metrics (and their directions) to the summary, so a new metric needs no entry here
 DIRECTIONS: dict[str, str] = {
     "eval/fid": "min", "eval/kid": "min", "eval/precision": "max", "eval/recall": "max",
     "eval/critic_neg_w": "max", "eval/latent_swd": "min", "eval/latent_mmd": "min",

@@ -2,7 +2,9 @@
 
 Adversarial losses take raw logits and use ``binary_cross_entropy_with_logits`` (never a sigmoid
 followed by BCE, which loses precision where the discriminator is confident). Reconstruction
-losses are means over every element, so their size does not depend on the image size.
+losses are means over every element, so their size does not depend on the image size, except
+``l2sq``: the squared Euclidean distance ||x - x_hat||^2 summed over an example's elements and
+averaged over the batch, the WAE paper's cost c(x, y).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def accuracy(real_logits: Tensor, fake_logits: Tensor) -> tuple[Tensor, Tensor]:
     return (real_logits > 0).float().mean(), (fake_logits < 0).float().mean()
 
 
-RECONSTRUCTION_LOSSES = ("bce", "mse", "l1")
+RECONSTRUCTION_LOSSES = ("bce", "mse", "l1", "l2sq")
 
 
 def reconstruction_loss(kind: str, output: Tensor, target: Tensor, *, logits: bool) -> Tensor:
@@ -41,11 +43,13 @@ def reconstruction_loss(kind: str, output: Tensor, target: Tensor, *, logits: bo
     if kind == "bce":
         if not logits:
             raise ValueError("the BCE reconstruction loss needs a decoder that outputs logits "
-                             "(image data in [0, 1]); use 'mse' or 'l1' for real-valued data")
+                             "(image data in [0, 1]); use 'mse', 'l1' or 'l2sq' for real-valued data")
         return F.binary_cross_entropy_with_logits(output, target)
     values = output.sigmoid() if logits else output
     if kind == "mse":
         return F.mse_loss(values, target)
     if kind == "l1":
         return F.l1_loss(values, target)
+    if kind == "l2sq":
+        return (values - target).pow(2).flatten(1).sum(-1).mean()
     raise ValueError(f"unknown reconstruction loss {kind!r}; valid choices: {', '.join(RECONSTRUCTION_LOSSES)}")

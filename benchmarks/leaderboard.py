@@ -51,6 +51,9 @@ MODELS = {
     "alpha_gan": ("alpha_gan", [], 1),
     "alpha_gan_ae": ("alpha_gan", ["--model.adversarial", "false"], 1),
     "infogan": ("infogan", [], 5),
+    "bigan": ("bigan", [], 20),
+    "wae_mmd": ("wae_mmd", [], 20),
+    "wae_gan": ("wae_gan", [], 20),
 }
 METRICS = {"fid": "min", "kid": "min", "critic_neg_w": "max", "recon_l1": "min", "epoch_s": "min"}
 BEGIN, END = "<!-- leaderboard: made by benchmarks/leaderboard.py -->", "<!-- /leaderboard -->"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import lightning as L
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,6 +56,84 @@ def run_with_deadline(command: list[str], cwd: Path, env: dict, timeout: float) 
         with contextlib.suppress(ProcessLookupError):  # whatever the group left behind
             os.killpg(process.pid, signal.SIGKILL)
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def readme_section(section: str, readme: Path | None = None) -> str:
+    """The text of the README section headed ``## section``."""
+    text = (readme or REPO / "README.md").read_text()
+    return text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def readme_blocks(section: str, language: str) -> list[str]:
+    """The ``language`` code blocks of the README section headed ``## section``."""
+    return re.findall(rf"```{language}\n(.*?)```", readme_section(section), flags=re.S)
+
+
+# --- model tests: which networks a phase moves, how close q(z) came to p(z) ----------------------
+
+
+def record_phases(monkeypatch):
+    """Wrap GenerativeModule.phase to record, per phase, which top-level networks changed and
+    which received a gradient (gradients are cleared before each phase, so none is inherited)."""
+    from aegan.models import GenerativeModule
+
+    changed, graded = {}, {}
+    original = GenerativeModule.phase
+
+    def recording(self, name, terms):
+        before = {n: p.detach().clone() for n, p in self.named_parameters()}
+        for p in self.parameters():
+            p.grad = None
+        out = original(self, name, terms)
+        changed.setdefault(name, set()).update(
+            n.split(".")[0] for n, p in self.named_parameters() if not torch.equal(before[n], p))
+        graded.setdefault(name, set()).update(
+            n.split(".")[0] for n, p in self.named_parameters() if p.grad is not None)
+        return out
+
+    monkeypatch.setattr(GenerativeModule, "phase", recording)
+    return changed, graded
+
+
+def latent_distance(model, data) -> float:
+    """Sliced Wasserstein distance between 1,000 codes of ``data``'s examples (draws from q(z|x)) and
+    as many prior draws, with fixed draws and projections."""
+    from aegan.metrics import sliced_wasserstein
+
+    x, _ = data.examples(1000)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        z = model.posterior_sample(x)
+    return sliced_wasserstein(z, model.prior.sample(len(z), generator=generator), generator=generator).item()
+
+
+def trained_offline(model: str, cwd: Path, figures: list[str], metrics: list[str], *extra: str) -> Path:
+    """``python train.py --model MODEL`` as a user runs it (W&B offline, the config's callbacks and
+    evaluation), tiny and short; checks that it wrote ``figures`` (GIFs) and logged ``metrics``,
+    that ``aegan.load`` gives a model that encodes, decodes, samples and reconstructs, and that
+    ``aegan.evaluate`` scores its checkpoint. Returns the run folder."""
+    import json
+
+    import aegan
+    from aegan.evaluate import main as evaluate
+    from aegan.runs import history
+
+    result = run_train(["--model", model, "--trainer.max_epochs", "1", "--evaluation.real", "200",
+                        *TINY_CLI, *extra], cwd=cwd)
+    assert result.returncode == 0, result.stderr[-4000:]
+    (run,) = (cwd / "runs" / "aegan").iterdir()
+    for name in figures:
+        assert (run / "media" / f"{name}.gif").is_file(), name
+    logged = history(run)
+    assert not set(metrics) - set(logged), sorted(set(metrics) - set(logged))
+    loaded = aegan.load(run)
+    x = loaded.sample(4)
+    assert x.shape == (4, *loaded.data_shape) and loaded.encode(x).shape == (4, loaded.latent_dim)
+    assert loaded.reconstruct(x).shape == x.shape and loaded.decode(loaded.prior.sample(2)).shape == (2, *x.shape[1:])
+    evaluate([str(run / "checkpoints" / "last.ckpt"), "--real", "200", "--samples", "200"])
+    report = json.loads((run / "checkpoints" / "last.eval.json").read_text())
+    assert {"fid", "latent_swd", "recon_l1"} <= set(report["metrics"]), report["metrics"]
+    return run
 
 
 @pytest.fixture

@@ -11,6 +11,15 @@ discriminator on codes. Three phases per batch, each with its own Adam optimizer
 ``disc_steps`` and ``gen_steps`` repeat phases 2 and 3 on the same batch (the Qiita recipe
 uses two generator steps); for the first ``pretrain_epochs`` epochs only phase 1 runs.
 
+Joint update (``adversarial_weight`` = lam, the WAE-GAN of Tolstikhin et al. 2018): no phase 3;
+phase 1 carries the encoder's adversarial term, and encoder and decoder take one step on
+
+    L_ae = recon(x) + lam * (-log D(z_q))
+
+so the adversarial pull on the codes is weighed against the reconstruction in one gradient,
+at one learning rate, instead of being a step of its own (``configs/wae_gan.yaml`` says where
+this is and is not the WAE-GAN).
+
 Label-conditioned (``conditional=True``, the paper's Figure 6 on MNIST): D also receives the
 one-hot label, and the prior sample for an example with label k is drawn from component k of a
 mixture or swiss-roll prior, so each digit settles in its own petal or its own tenth of the roll.
@@ -63,6 +72,9 @@ class AAE(AutoencodingModule):
         betas: Adam's betas for all three optimizers.
         gen_steps, disc_steps: repetitions of the generator / discriminator phase per batch.
         pretrain_epochs: epochs of reconstruction alone before the regularisation starts.
+        adversarial_weight: ``None`` (the AAE): the encoder fools D in a phase of its own
+            (``gen``). A number lam (the WAE-GAN): no ``gen`` phase; the ``ae`` phase minimises
+            recon + lam * (-log D(z_q)) over encoder and decoder together.
         compile: ``none``, ``compile`` or ``graph`` (see :class:`~aegan.models.base.GenerativeModule`).
     """
 
@@ -75,7 +87,7 @@ class AAE(AutoencodingModule):
                  lr_ae: float = 1e-3, lr_gen: float = 1e-3, lr_disc: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999),
                  gen_steps: int = 1, disc_steps: int = 1, pretrain_epochs: int = 0,
-                 compile: Literal["none", "compile", "graph"] = "none"):
+                 compile: Literal["none", "compile", "graph"] = "none", adversarial_weight: float | None = None):
         super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
         self.save_hyperparameters()
         if activation not in ACTIVATIONS:
@@ -86,7 +98,10 @@ class AAE(AutoencodingModule):
         if self.recon_loss not in RECONSTRUCTION_LOSSES:
             raise unknown_choice("reconstruction loss", self.recon_loss, RECONSTRUCTION_LOSSES)
         if self.recon_loss == "bce" and not self.is_image:
-            raise ConfigError("recon_loss 'bce' needs image data in [0, 1]; use 'mse' or 'l1'")
+            raise ConfigError("recon_loss 'bce' needs image data in [0, 1]; use 'mse', 'l1' or 'l2sq'")
+        if adversarial_weight is not None and adversarial_weight <= 0:
+            raise ConfigError(f"adversarial_weight must be positive (or null: a generator phase of its own), "
+                              f"got {adversarial_weight}")
         if conditional and (self.prior.num_components or 0) < num_classes:
             raise ConfigError(f"a conditional AAE needs a prior with a component per class "
                               f"({num_classes}): use prior 'mixture' or 'swiss_roll', got {prior!r}")
@@ -98,8 +113,7 @@ class AAE(AutoencodingModule):
         self.decoder_classes = num_classes if decoder_labels else 0
         code_width = 2 * latent_dim if self.gaussian_encoder else latent_dim
         self.encoder = mlp_encoder(self.data_shape, hidden, code_width, activation)
-        self.decoder = mlp_decoder(latent_dim + self.decoder_classes, list(reversed(hidden)), self.data_shape,
-                                   activation)
+        self.decoder = mlp_decoder(latent_dim + self.decoder_classes, hidden, self.data_shape, activation)
         self.discriminator = mlp(latent_dim + self.label_slots, disc_hidden or hidden, 1, activation)
 
     # --- protocol --------------------------------------------------------------------------------
@@ -134,9 +148,19 @@ class AAE(AutoencodingModule):
             z = torch.cat([z, F.one_hot(slot, self.label_slots).to(z.dtype)], -1)
         return self.discriminator(z).squeeze(-1)
 
+    @property
+    def joint(self) -> bool:
+        """Whether the encoder's adversarial term rides in the reconstruction phase (WAE-GAN)."""
+        return self.hparams.adversarial_weight is not None
+
     def reconstruction_terms(self, x: Tensor, y: Tensor) -> Losses:
-        raw = self.decoder(self.decoder_input(self.posterior_sample(x), y))
-        return {"loss": reconstruction_loss(self.recon_loss, raw, x, logits=self.is_image)}
+        z = self.posterior_sample(x)
+        recon = reconstruction_loss(self.recon_loss, self.decoder(self.decoder_input(z, y)), x, logits=self.is_image)
+        if not self.joint or self.current_epoch < self.hparams.pretrain_epochs:
+            return {"loss": recon}
+        adversarial = generator_loss(self.discriminate(z, y))
+        return {"loss": recon + self.hparams.adversarial_weight * adversarial, "recon": recon,
+                "adversarial": adversarial}
 
     def prior_sample(self, x: Tensor, y: Tensor) -> Tensor:
         """The prior draws that the discriminator sees as real for this batch."""
@@ -152,11 +176,14 @@ class AAE(AutoencodingModule):
         return {"loss": generator_loss(self.discriminate(self.posterior_sample(x), y))}
 
     def optimizer_groups(self):
-        return {
+        groups = {
             "ae": (list(self.encoder.parameters()) + list(self.decoder.parameters()), self.hparams.lr_ae),
             "disc": (self.discriminator.parameters(), self.hparams.lr_disc),
             "gen": (self.encoder.parameters(), self.hparams.lr_gen),
         }
+        if self.joint:
+            del groups["gen"]  # the encoder's adversarial term is in "ae"
+        return groups
 
     def graph_key(self):
         return (self.current_epoch < self.hparams.pretrain_epochs,)
@@ -167,6 +194,6 @@ class AAE(AutoencodingModule):
             return out
         for _ in range(self.hparams.disc_steps):
             out |= self.phase("disc", lambda: self.discriminator_terms(x, y))
-        for _ in range(self.hparams.gen_steps):
+        for _ in range(0 if self.joint else self.hparams.gen_steps):
             out |= self.phase("gen", lambda: self.generator_terms(x, y))
         return out

@@ -202,7 +202,7 @@ class SemiSupervisedAAE(AutoencodingModule):
             with torch.no_grad():
                 self.heads.weight.copy_(spread_heads(num_clusters, latent_dim, heads_margin).T)
         code_width = latent_dim if heads else num_clusters + latent_dim
-        self.decoder = mlp_decoder(code_width, list(reversed(hidden)), self.data_shape)
+        self.decoder = mlp_decoder(code_width, hidden, self.data_shape)
         self.disc_cat = mlp(num_clusters, disc_hidden, 1)
         self.disc_style = mlp(latent_dim, disc_hidden, 1)
         for network in (self.encoder, self.y_head, self.z_head, self.decoder, self.disc_cat, self.disc_style):

@@ -80,8 +80,8 @@ class GAN(GenerativeModule):
         self.pack = pack  # an attribute, not read from hparams: InfoGAN records its own arguments, which have none
         self.generator = decoder(net, self.latent_dim, self.data_shape, hidden, channels, norm, activation)
         packed_shape = (pack * self.data_shape[0], *self.data_shape[1:])
-        self.trunk, width = trunk(net, packed_shape, hidden, channels, norm, activation)
-        self.disc_head = nn.Linear(width, 1)
+        self.trunk = trunk(net, packed_shape, hidden, channels, norm, activation)
+        self.disc_head = nn.Linear(self.trunk.out_features, 1)
 
     # --- protocol --------------------------------------------------------------------------------
 

@@ -86,8 +86,8 @@ class VAE(AutoencodingModule):
                               f"and {decoder_std}")
         if iw_every_n_epochs < 1:
             raise ConfigError(f"iw_every_n_epochs must be at least 1, got {iw_every_n_epochs}")
-        self.encoder_trunk, width = trunk(net, self.data_shape, hidden, channels, norm, activation)
-        self.encoder_head = nn.Linear(width, 2 * latent_dim)
+        self.encoder_trunk = trunk(net, self.data_shape, hidden, channels, norm, activation)
+        self.encoder_head = nn.Linear(self.encoder_trunk.out_features, 2 * latent_dim)
         self.decoder = decoder(net, latent_dim, self.data_shape, hidden, channels, norm, activation)
         learned = self.likelihood == "gaussian" and decoder_std is None
         self.decoder_log_std = nn.Parameter(torch.zeros(())) if learned else None

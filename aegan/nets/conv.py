@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from torch import nn
 
 from aegan.errors import ConfigError
+from aegan.nets.trunk import Trunk
 
 NORMS = ("batch", "none")
 
@@ -44,10 +45,9 @@ def _norm(kind: str, width: int, dims: int) -> list[nn.Module]:
 
 
 def conv_trunk(data_shape: Sequence[int], channels: Sequence[int] = (64, 128), hidden: Sequence[int] = (1024,),
-               norm: str = "batch") -> tuple[nn.Sequential, int]:
+               norm: str = "batch") -> Trunk:
     """Images to features: strided 4x4 convolutions of widths ``channels``, then fully connected
-    layers of widths ``hidden``, each followed by its activation. Returns the network and the
-    width of its output."""
+    layers of widths ``hidden``, each followed by its activation (``out_features`` wide)."""
     side = _checked_side(data_shape, channels)
     bias = norm == "none"  # a bias right before BatchNorm is cancelled by it
     layers: list[nn.Module] = []
@@ -62,7 +62,7 @@ def conv_trunk(data_shape: Sequence[int], channels: Sequence[int] = (64, 128), h
     for out in hidden:
         layers += [nn.Linear(width, out, bias=bias), *_norm(norm, out, 1), nn.LeakyReLU(0.2)]
         width = out
-    return nn.Sequential(*layers), width
+    return Trunk(*layers, out_features=width)
 
 
 def conv_decoder(in_features: int, data_shape: Sequence[int], channels: Sequence[int] = (64, 128),

@@ -1,14 +1,24 @@
-"""Train one step (or one epoch with figures) under Lightning's DDP on the CPU and save what
-each process ends with. Run by tests/distributed/test_ddp.py as a script, because Lightning's
-DDP launcher starts the other processes by running this same command again.
+"""Train one batch (or one epoch with figures) of a model config under Lightning's DDP on the CPU
+and save what each process ends with. Run by tests/distributed/test_ddp.py as a script, because
+Lightning's DDP launcher starts the other processes by running this same command again.
 
     python tests/distributed/one_step.py OUT --model aae --devices 2 --batch 50 --labelled-batch 20 \
-        [--resident] [--media]
+        [--resident] [--media] [--norm-buffers]
+
+The model is the config's (``configs/<model>.yaml``: its class and settings, tiny networks from
+the class's signature, :mod:`tests.tiny`, and no BatchNorm unless ``--norm-buffers``), built as
+``Pinned<Class>`` where this file defines one: a subclass whose random draws are fixed functions
+of the examples, so that a step on two shards and a step on their union draw alike. A model
+that draws nothing at random needs none. The data are the config's (the embedded digits where it
+would download MNIST).
 """
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -19,7 +29,17 @@ from lightning.pytorch.loggers import CSVLogger  # noqa: E402
 from aegan.callbacks import LatentScatterGIF  # noqa: E402
 from aegan.callbacks.media import FigureCallback  # noqa: E402
 from aegan.data import AeganDataModule  # noqa: E402
-from aegan.models import AAE, GAN, VAE, AlphaGAN, InfoGAN, SemiSupervisedAAE  # noqa: E402
+from aegan.models import AAE, GAN, VAE, WAE, AlphaGAN, BiGAN, GenerativeModule, InfoGAN, SemiSupervisedAAE  # noqa: E402
+from tests.tiny import model_class, tiny_arguments  # noqa: E402
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def pinned_noise(x, width, scale=1.0):
+    """Numbers in (-1, 1) that are a fixed function of each example (of each row of ``x``)."""
+    flat = x.flatten(1)
+    projection = torch.randn(flat.shape[1], width, generator=torch.Generator().manual_seed(0)).to(x.device, x.dtype)
+    return torch.tanh(flat @ projection / scale)
 
 
 class PinnedAAE(AAE):
@@ -27,23 +47,25 @@ class PinnedAAE(AAE):
     shards and a step on their union see the same 'random' prior samples."""
 
     def prior_sample(self, x, y):
-        return torch.tanh(x @ torch.tensor([[0.7, -0.3], [0.2, 0.9]], device=x.device))
+        return pinned_noise(x, self.latent_dim)
 
 
 class PinnedSemiSupervisedAAE(SemiSupervisedAAE):
-    """Likewise for both discriminators' real samples (and no input noise)."""
+    """Likewise for both discriminators' real samples, and the noise on the encoder's input, on
+    the style and on the discriminators' inputs."""
 
     def prior_sample(self, x):
-        cluster = (x.abs().sum(-1) * 1000).long() % self.decoder_classes
-        style = torch.tanh(x @ torch.tensor([[0.7, -0.3], [0.2, 0.9]], device=x.device))
-        return torch.nn.functional.one_hot(cluster, self.decoder_classes).to(x.dtype), style
+        cluster = (x.flatten(1).abs().sum(-1) * 1000).long() % self.decoder_classes
+        return torch.nn.functional.one_hot(cluster, self.decoder_classes).to(x.dtype), pinned_noise(x, self.latent_dim)
 
+    def noisy(self, x):
+        return x + self.hparams.input_noise * pinned_noise(x, x[0].numel()).view_as(x)
 
-def pinned_noise(x, width, scale=1.0):
-    """Numbers in (-1, 1) that are a fixed function of each example."""
-    flat = x.flatten(1)
-    projection = torch.randn(flat.shape[1], width, generator=torch.Generator().manual_seed(0)).to(x.device)
-    return torch.tanh(flat @ projection / scale)
+    def noisy_style(self, z):
+        return z + self.hparams.style_noise * pinned_noise(z, z.shape[-1])
+
+    def judged(self, discriminator, v):
+        return discriminator(v + self.hparams.disc_noise * pinned_noise(v, v.shape[-1])).squeeze(-1)
 
 
 class PinnedGAN(GAN):
@@ -69,33 +91,40 @@ class PinnedAlphaGAN(AlphaGAN):
         return pinned_noise(x, self.latent_dim, scale=10)
 
 
-# name -> (model, data module settings); the semi-supervised AAE also gets a labelled stream, and
-# alpha-GAN and DCGAN train on the embedded digits, without BatchNorm: each process would normalise
-# with its own shard's statistics, and SyncBatchNorm, which shares them, needs GPUs (torch refuses
-# it on CPU)
-MODELS = {
-    "aae": (lambda: PinnedAAE(data_shape=(2,), num_classes=25, hidden=(16, 16)), {}),
-    "aae_semi": (lambda: PinnedSemiSupervisedAAE(data_shape=(2,), num_classes=25, num_clusters=25, latent_dim=2,
-                                                 hidden=(16, 16), disc_hidden=(8,), input_noise=0.0),
-                 {"labels_per_class": 2}),
-    "alpha_gan": (lambda: PinnedAlphaGAN(channels=4, max_channels=8, norm="none", latent_dim=4, code_hidden=(8,)),
-                  {"name": "mnist5k"}),
-    "gan": (lambda: PinnedGAN(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
-    "dcgan": (lambda: PinnedGAN(net="conv", channels=(4, 8), hidden=(16,), norm="none", latent_dim=8),
-              {"name": "mnist5k"}),
-    # with BatchNorm, for --norm-buffers: running statistics must end equal on every rank
-    "dcgan_bn": (lambda: GAN(net="conv", channels=(4, 8), hidden=(16,), norm="batch", latent_dim=8),
-                 {"name": "mnist5k", "batch_size": 50}),
-    "vae": (lambda: PinnedVAE(data_shape=(2,), num_classes=25, latent_dim=2, hidden=(16, 16)), {}),
-    "infogan": (lambda: PinnedInfoGAN(data_shape=(2,), num_classes=25, noise_dim=2, code_categories=4, continuous_codes=1,
-                                      net="mlp", hidden=(16, 16), q_hidden=8), {}),
-}
+class PinnedBiGAN(BiGAN):
+    def noise(self, x):
+        return pinned_noise(x, self.latent_dim)
+
+    def posterior_noise(self, x, mean):
+        return pinned_noise(x, mean.shape[-1], scale=3)
+
+
+class PinnedWAE(WAE):
+    def prior_sample(self, x):
+        return pinned_noise(x, self.latent_dim)
+
+
+def build(name: str, keep_norm: bool) -> tuple[GenerativeModule, dict]:
+    """The model of config ``name`` with tiny networks (as ``Pinned<Class>`` where one is defined
+    here) and the settings of its data. BatchNorm goes unless ``keep_norm``: each process would
+    normalise with its own shard's statistics, and SyncBatchNorm, which shares them, needs GPUs
+    (torch refuses it on CPU)."""
+    config = yaml.safe_load((CONFIGS / f"{name}.yaml").read_text())
+    cls = model_class(config["model"]["class_path"])
+    cls = globals().get(f"Pinned{cls.__name__}", cls)
+    arguments = {**config["model"].get("init_args", {}), **tiny_arguments(cls), "compile": "none"}
+    if "norm" in inspect.signature(cls.__init__).parameters and not keep_norm:
+        arguments["norm"] = "none"
+    data = {key: value for key, value in config.get("data", {}).items() if key in ("name", "labels_per_class")}
+    if data.get("name", "mnist") == "mnist":  # the embedded digits, not a download
+        data["name"] = "mnist5k"
+    return cls(**arguments), data
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
-    parser.add_argument("--model", default="aae")
+    parser.add_argument("--model", default="aae", help="a config name")
     parser.add_argument("--devices", type=int, default=2)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--labelled-batch", type=int, default=20)
@@ -106,12 +135,13 @@ def main():
     args = parser.parse_args()
     out = Path(args.out)
     L.seed_everything(0, verbose=False)
-    make_model, data_settings = MODELS[args.model]
-    model = make_model()
-    data = AeganDataModule(**{"name": "toy_grid", "toy_size": 440, "batch_size": args.batch, **data_settings},
+    model, data_settings = build(args.model, keep_norm=args.norm_buffers)
+    data = AeganDataModule(**{"toy_size": 440, **data_settings, "batch_size": args.batch},
                            resident=args.resident, labelled_batch_size=args.labelled_batch)
-    # one batch: every model steps each of its optimizers at least once per batch
-    callbacks, logger, limits = [], False, {"max_steps": len(model.optimizer_groups())}
+    phases = []  # the optimizer steps of the batch, counted rather than listed per model
+    original_phase = GenerativeModule.phase
+    GenerativeModule.phase = lambda self, name, terms: phases.append(name) or original_phase(self, name, terms)
+    callbacks, logger, limits = [], False, {"max_epochs": 1, "limit_train_batches": 1}
     if args.media:
         original = FigureCallback.write_gif
 
@@ -121,7 +151,8 @@ def main():
             return original(self, trainer)
 
         FigureCallback.write_gif = write_gif
-        callbacks, logger, limits = [LatentScatterGIF(points=100)], CSVLogger(out, name="run"), {"max_epochs": 1}
+        callbacks, logger = [LatentScatterGIF(points=100)], CSVLogger(out, name="run")
+        limits = {"max_epochs": 1, "limit_train_batches": 4}
     if args.norm_buffers:
         limits = {"max_epochs": 1, "limit_train_batches": 4}
     trainer = L.Trainer(accelerator="cpu", devices=args.devices, strategy="ddp" if args.devices > 1 else "auto",
@@ -134,7 +165,7 @@ def main():
         torch.save(buffers, out / f"norm-rank{trainer.global_rank}.pt")
         return
     grads = {name: p.grad for name, p in model.named_parameters()}
-    torch.save({"weights": model.state_dict(), "grads": grads, "global_step": trainer.global_step},
+    torch.save({"weights": model.state_dict(), "grads": grads, "global_step": trainer.global_step, "phases": phases},
                out / f"rank{trainer.global_rank}-of-{args.devices}.pt")
 
 

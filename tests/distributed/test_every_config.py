@@ -1,10 +1,11 @@
 """Every model config, as users run it on a cluster: ``train.py --model X --trainer
 configs/trainer/ddp.yaml`` as two DDP processes (gloo, on the CPU), with the config's whole
-callback stack (evaluation with FID, figures, best checkpoints) and W&B offline; tiny nets, two
-epochs of two batches. Each run must finish within a hard deadline; a stray collective (one
-rank alone in a sync) fails it, through the preset's collective timeout or the deadline, instead
-of hanging CI."""
+callback stack (evaluation with FID, figures, best checkpoints) and W&B offline; tiny nets (read
+from the model class's signature, :mod:`tests.tiny`), two epochs of two batches. A new config is
+in by itself. Each run must finish within a hard deadline; a stray collective (one rank alone in
+a sync) fails it, through the preset's collective timeout or the deadline, instead of hanging CI."""
 
+import json
 import time
 from pathlib import Path
 
@@ -15,22 +16,13 @@ import yaml
 from PIL import Image
 
 from tests.conftest import REPO, run_train
+from tests.tiny import model_class, tiny_arguments
 
 CONFIGS = sorted(p.stem for p in (REPO / "configs").glob("*.yaml") if p.stem != "defaults")
 DDP = ["--trainer", str(REPO / "configs" / "trainer" / "ddp.yaml"), "--trainer.accelerator", "cpu",
        "--trainer.devices", "2", "--trainer.strategy.init_args.timeout", "0:01:30"]
 SHORT = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
          "--trainer.enable_progress_bar", "false"]
-# tiny networks per model class; image data is the embedded digits unless the config needs files
-TINY = {
-    "AAE": ["--model.hidden", "[16]"],
-    "SemiSupervisedAAE": ["--model.hidden", "[16]", "--model.disc_hidden", "[8]"],
-    "AlphaGAN": ["--model.channels", "4", "--model.max_channels", "8", "--model.code_hidden", "[8]",
-                 "--model.hidden", "[16]"],
-    "GAN": ["--model.hidden", "[16]", "--model.channels", "[4, 8]"],
-    "VAE": ["--model.hidden", "[16]", "--model.channels", "[4, 8]", "--model.iw_samples", "4"],
-    "InfoGAN": ["--model.hidden", "[16]", "--model.channels", "[4, 8]", "--model.q_hidden", "8"],
-}
 DEADLINE = 300  # seconds per run; a healthy one takes well under a minute on two cores
 
 
@@ -56,8 +48,9 @@ def data_arguments(name: str, folder: Path) -> list[str]:
 
 
 def tiny(name: str) -> list[str]:
-    model_class = config(name)["model"]["class_path"].rsplit(".", 1)[-1]
-    return TINY[model_class]
+    """Tiny networks for the config's model class, read from its signature (no entry per model)."""
+    arguments = tiny_arguments(model_class(config(name)["model"]["class_path"]))
+    return [flag for key, value in arguments.items() for flag in (f"--model.{key}", json.dumps(value))]
 
 
 @pytest.mark.parametrize("name", CONFIGS)

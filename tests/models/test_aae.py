@@ -3,30 +3,8 @@ import torch
 
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
-from aegan.metrics import sliced_wasserstein
 from aegan.models import AAE, GenerativeModule
-from tests.conftest import tiny_trainer
-
-
-def record_phases(monkeypatch):
-    """Wrap GenerativeModule.phase to record, per phase, which top-level networks changed and
-    which received a gradient (gradients are cleared before each phase, so none is inherited)."""
-    changed, graded = {}, {}
-    original = GenerativeModule.phase
-
-    def recording(self, name, terms):
-        before = {n: p.detach().clone() for n, p in self.named_parameters()}
-        for p in self.parameters():
-            p.grad = None
-        out = original(self, name, terms)
-        changed.setdefault(name, set()).update(
-            n.split(".")[0] for n, p in self.named_parameters() if not torch.equal(before[n], p))
-        graded.setdefault(name, set()).update(
-            n.split(".")[0] for n, p in self.named_parameters() if p.grad is not None)
-        return out
-
-    monkeypatch.setattr(GenerativeModule, "phase", recording)
-    return changed, graded
+from tests.conftest import latent_distance, record_phases, tiny_trainer
 
 
 @pytest.mark.parametrize("conditional", [False, True])
@@ -40,6 +18,35 @@ def test_each_phase_updates_exactly_its_own_networks(monkeypatch, seeded, condit
     expected = {"ae": {"encoder", "decoder"}, "disc": {"discriminator"}, "gen": {"encoder"}}
     assert changed == expected
     assert graded == expected  # no gradient leaks into another network's parameters
+
+
+def test_the_joint_update_has_no_generator_phase_and_moves_encoder_and_decoder_together(monkeypatch, seeded):
+    """WAE-GAN's weighting (adversarial_weight): the encoder's adversarial term rides in the
+    reconstruction phase, so there are two phases and D still gets no gradient from the first."""
+    changed, graded = record_phases(monkeypatch)
+    data = AeganDataModule("toy_grid", toy_size=400, batch_size=50)
+    model = AAE(data_shape=(2,), num_classes=25, hidden=(16,), recon_loss="l2sq", adversarial_weight=3.0)
+    assert list(model.optimizer_groups()) == ["ae", "disc"]
+    tiny_trainer(max_steps=4, limit_val_batches=0).fit(model, data)
+    expected = {"ae": {"encoder", "decoder"}, "disc": {"discriminator"}}
+    assert changed == expected and graded == expected
+
+
+def test_the_joint_loss_is_the_summed_squared_cost_plus_lambda_times_the_encoders_adversarial_term():
+    model = AAE(data_shape=(2,), num_classes=25, hidden=(16,), recon_loss="l2sq", adversarial_weight=3.0)
+    x, y = torch.randn(6, 2), torch.zeros(6, dtype=torch.long)
+    terms = model.reconstruction_terms(x, y)
+    z = model.encoder(x)
+    cost = ((model.decoder(z) - x) ** 2).sum(-1).mean()
+    adversarial = -torch.log(torch.sigmoid(model.discriminator(z).squeeze(-1))).mean()
+    torch.testing.assert_close(terms["recon"], cost)
+    torch.testing.assert_close(terms["adversarial"], adversarial)
+    torch.testing.assert_close(terms["loss"], cost + 3.0 * adversarial)
+    # the plain AAE's reconstruction phase is the reconstruction alone
+    plain = AAE(data_shape=(2,), num_classes=25, hidden=(16,), recon_loss="l2sq")
+    assert set(plain.reconstruction_terms(x, y)) == {"loss"}
+    with pytest.raises(ConfigError, match="adversarial_weight must be positive"):
+        AAE(adversarial_weight=0.0)
 
 
 def test_generator_steps_and_pretraining_set_the_phase_schedule(monkeypatch, seeded):
@@ -88,14 +95,6 @@ def test_bad_settings_are_refused():
         AAE(data_shape=(2,), recon_loss="bce")
     with pytest.raises(ConfigError, match="unknown activation"):
         AAE(activation="swish")
-
-
-def latent_distance(model, data) -> float:
-    x, _ = data.examples(1000)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        z = model.posterior_sample(x)
-    return sliced_wasserstein(z, model.prior.sample(len(z), generator=generator), generator=generator).item()
 
 
 def test_adversarial_regularisation_pulls_q_of_z_onto_the_prior(seeded):

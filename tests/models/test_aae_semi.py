@@ -5,8 +5,7 @@ from aegan.callbacks import StyleGrid
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
 from aegan.models import AAE, SemiSupervisedAAE
-from tests.conftest import tiny_trainer
-from tests.models.test_aae import record_phases
+from tests.conftest import record_phases, tiny_trainer
 
 
 def semi(data, **kwargs):

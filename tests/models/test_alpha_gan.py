@@ -6,8 +6,7 @@ from torch import nn
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
 from aegan.models import AlphaGAN, GenerativeModule
-from tests.conftest import TINY_CLI, run_train, tiny_trainer
-from tests.models.test_aae import latent_distance, record_phases
+from tests.conftest import TINY_CLI, latent_distance, record_phases, run_train, tiny_trainer
 
 NETWORKS = ("encoder", "generator", "discriminator", "code_discriminator")
 

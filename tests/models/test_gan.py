@@ -5,8 +5,7 @@ from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
 from aegan.metrics import sliced_wasserstein
 from aegan.models import GAN, GenerativeModule, InfoGAN
-from tests.conftest import tiny_trainer
-from tests.models.test_aae import record_phases
+from tests.conftest import record_phases, tiny_trainer
 
 TINY_CONV = dict(net="conv", channels=(4, 8), hidden=(16,))
 

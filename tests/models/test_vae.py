@@ -10,8 +10,7 @@ from aegan.data.images import load_mnist5k
 from aegan.errors import ConfigError
 from aegan.models import VAE
 from aegan.models.vae import kl_to_standard_normal
-from tests.conftest import tiny_trainer
-from tests.models.test_aae import record_phases
+from tests.conftest import record_phases, tiny_trainer
 
 
 def test_kl_term_matches_the_closed_form_on_a_hand_made_case():

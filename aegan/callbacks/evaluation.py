@@ -41,7 +41,7 @@ class Evaluation(Callback):
         results = self.compute(trainer, module) if trainer.is_global_zero else None
         results = trainer.strategy.broadcast(results)
         for name, value in results.items():
-            module.log(f"eval/{name}", float(value), sync_dist=False)
+            module.log_global(f"eval/{name}", float(value))  # the same on every rank: broadcast above
 
     def compute(self, trainer: Trainer, module: LightningModule) -> dict[str, float]:
         data = trainer.datamodule

@@ -220,3 +220,16 @@ def test_a_checkpoint_from_before_the_official_slope_loads_with_the_slope_it_was
     assert {m.negative_slope for m in loaded.modules() if isinstance(m, torch.nn.LeakyReLU)} == {0.2}
     x = torch.rand(8, 1, 28, 28)
     assert torch.equal(loaded.trunk(x), model.eval().trunk(x))
+
+
+def test_validation_logs_q_as_trained_and_the_running_statistics_reading_beside(seeded):
+    model = InfoGAN(**SMALL_CONV)
+    trainer = tiny_trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=3)
+    trainer.fit(model, AeganDataModule("mnist5k", batch_size=20))
+    scores = {k: v.item() for k, v in trainer.callback_metrics.items() if "q_accuracy" in k}
+    assert set(scores) == {"val/q_accuracy", "val/q_accuracy_running"}
+    assert all(0.1 * 0.5 <= v <= 1 for v in scores.values())  # 60 digits: at least chance-like, at most all
+    running = InfoGAN(**SMALL_CONV, q_statistics="running")
+    trainer = tiny_trainer(max_epochs=1, limit_train_batches=2, limit_val_batches=3)
+    trainer.fit(running, AeganDataModule("mnist5k", batch_size=20))
+    assert {k for k in trainer.callback_metrics if "q_accuracy" in k} == {"val/q_accuracy"}

@@ -155,7 +155,7 @@ def make_json(study: str, runs: Path, out: Path) -> dict:
             finite = _finite(per_seed)
             rows.append({
                 "setting": name, "what": setting.what, "metric": metric, "direction": direction,
-                "command": setting.command(), "seeds": seeds,
+                "command": setting.command(max(epochs)), "seeds": seeds,  # the epochs trained (a longer run: --train_args)
                 "per_seed": [v if math.isfinite(v) else None for v in per_seed],
                 "mean": round(statistics.mean(per_seed), 4) if finite else None,
                 "std": round(statistics.stdev(per_seed), 4) if finite and len(per_seed) > 1 else None,

@@ -105,7 +105,7 @@ STUDIES = {
                     "last 2,000 digits; Q's categorical code matched one to one to the digits, Q reading them "
                     "with the BatchNorm statistics of the fakes it trains on (q_statistics fakes)",
         "settings": {
-            # 65 epochs of 78 steps of batch 128: 5,070 steps, the official run's 5,000
+            # 65 epochs of 77 steps of batch 128: 5,005 steps, the official run's 5,000
             "infogan": Setting("InfoGAN, official recipe", f"--model infogan {OFFLINE}", 65,
                                {"code_accuracy": ("test/q_accuracy", "max")}, "about 95% (5% error; full MNIST)",
                                "≥ 95%"),

@@ -14,6 +14,7 @@ command line (``aegan-evaluate``), the notebook and the tests all load through h
 from __future__ import annotations
 
 import importlib
+import zipfile
 from pathlib import Path
 
 import torch
@@ -34,6 +35,20 @@ def checkpoint_path(path: str | Path) -> Path:
     return path
 
 
+def read_checkpoint(path: str | Path, mmap: bool = False) -> dict:
+    """The contents of a checkpoint file; a missing or unreadable file (not a checkpoint,
+    truncated, corrupt) raises a one-line :class:`~aegan.errors.ConfigError`. ``mmap``: map the
+    tensors instead of reading them (a cheap check that the whole file is a checkpoint)."""
+    path = checkpoint_path(path)
+    if not zipfile.is_zipfile(path):  # what torch.save writes (and what mmap needs)
+        raise ConfigError(f"{path} is not a checkpoint: not a whole PyTorch archive (another kind of file, or cut short)")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except Exception as error:  # torch.load fails on garbage in many ways, all meaning "unreadable"
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ConfigError(f"{path} is not a readable checkpoint ({reason[:200]})") from None
+
+
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
     """``(model, data settings)``: the model saved in an aegan checkpoint (or a run folder's
     ``last.ckpt``) in eval mode on ``device``, and the keyword arguments of its data module. A
@@ -41,11 +56,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
     from aegan.models.base import GenerativeModule
 
     path = checkpoint_path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch.load fails on garbage in many ways, all meaning "unreadable"
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ConfigError(f"{path} is not a readable checkpoint ({reason[:200]})") from None
+    state = read_checkpoint(path)
     hparams = state.get("hyper_parameters") if isinstance(state, dict) else None
     class_path = state.get("aegan_class") or (hparams or {}).get("_class_path") if isinstance(state, dict) else None
     if not class_path or "state_dict" not in state:

@@ -40,6 +40,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from aegan.callbacks import BestCheckpoint, Evaluation, LossProgressBar, ProgressLines
 from aegan.callbacks.media import run_dir
+from aegan.api import read_checkpoint
 from aegan.callbacks.preemption import Preempted, Preemption
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError, unknown_choice
@@ -60,6 +61,8 @@ DEFAULTS = CONFIG_DIR / "defaults.yaml"
 DEFAULT_MODEL = "aae"
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 RUN_ID_VARIABLE = "AEGAN_RUN_ID"  # a run id chosen by the first process, inherited by the others
+PROJECT = "aegan"  # runs live in <save_dir>/aegan/<run id>
+CHECKPOINT_KEYWORDS = ("best", "hpc", "registry")  # --ckpt_path values Lightning resolves itself
 
 
 def available_models() -> dict[str, str]:
@@ -212,6 +215,14 @@ class AeganCLI(LightningCLI):
                             help="keep a best checkpoint per metric, e.g. {eval/fid: min}; the first also "
                                  "becomes the W&B artifact alias 'best'")
 
+    def parse_arguments(self, parser, args):
+        super().parse_arguments(parser, args)
+        # before LightningCLI reads the checkpoint's hyperparameters (a traceback on a bad file)
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if names_a_file(ckpt_path) and ckpt_path != "last":  # fit resolves "last" in continue_run
+            read_checkpoint(ckpt_path, mmap=True)
+
     def before_instantiate_classes(self):
         if self.subcommand == "fit":
             name_local_runs(self.config.fit)
@@ -281,33 +292,57 @@ def name_local_runs(config, new_version: bool = False) -> None:
         logger.class_path = "aegan.loggers.CSVLogger"  # the same, but a resumed run keeps its metrics
     args = logger.init_args
     if "name" in args and args.name in (None, "", "lightning_logs"):
-        args.name = "aegan"
+        args.name = PROJECT
     if new_version and "version" in args and args.version is None:
-        # a process Lightning started for DDP (LOCAL_RANK set) takes its parent's id
-        inherited = os.environ.get(RUN_ID_VARIABLE) if "LOCAL_RANK" in os.environ else None
-        args.version = os.environ[RUN_ID_VARIABLE] = inherited or new_run_id()
+        args.version = run_id()
+
+
+def run_id() -> str:
+    """A new run's id; a process Lightning started for DDP (LOCAL_RANK set) takes its parent's."""
+    inherited = os.environ.get(RUN_ID_VARIABLE) if "LOCAL_RANK" in os.environ else None
+    os.environ[RUN_ID_VARIABLE] = inherited or new_run_id()
+    return os.environ[RUN_ID_VARIABLE]
+
+
+def names_a_file(ckpt_path) -> bool:
+    """Whether a ``--ckpt_path`` value is a file (not a keyword Lightning resolves)."""
+    return ckpt_path is not None and str(ckpt_path).split(":")[0] not in CHECKPOINT_KEYWORDS
 
 
 def continue_run(config) -> None:
     """Resume in place: ``--ckpt_path last`` becomes the newest ``last.ckpt`` of the logger's
     project, and a checkpoint inside a run directory (``<save_dir>/<name>/<version>/checkpoints``)
     sets the logger's version (the W&B run id), so the run continues in the same directory, the
-    same W&B run and the same GIFs instead of starting a new one."""
+    same W&B run and the same GIFs instead of starting a new one. A missing or unreadable
+    checkpoint is refused in one line before anything starts.
+
+    Without a logger (``--trainer.logger false``) a run still gets a folder of its own,
+    ``<default_root_dir>/aegan/<run id>`` (its config, checkpoints and figures), and a resumed
+    one continues in its folder: runs never share one, and ``--ckpt_path last`` never finds
+    another model's checkpoint."""
     logger = config.trainer.logger
-    if config.ckpt_path is None or not hasattr(logger, "init_args"):
+    args = logger.init_args if hasattr(logger, "init_args") else None
+    root = Path(config.trainer.default_root_dir or ".")
+    if args is not None:
+        runs = Path(args.get("save_dir") or root) / (args.get("project") or args.get("name") or "lightning_logs")
+    elif logger in (False, None):
+        runs = root / PROJECT
+    else:
         return
-    args = logger.init_args
-    runs = Path(args.get("save_dir") or config.trainer.default_root_dir or ".") / (
-        args.get("project") or args.get("name") or "lightning_logs")
     if config.ckpt_path == "last":
         found = sorted(runs.glob("*/checkpoints/last.ckpt"), key=lambda p: p.stat().st_mtime)
         if not found:
             raise ConfigError(f"--ckpt_path last: no run in {runs} has a checkpoints/last.ckpt")
         config.ckpt_path = str(found[-1])
-    checkpoint = Path(config.ckpt_path).resolve()
-    run = checkpoint.parent.parent
-    if checkpoint.parent.name == "checkpoints" and run.parent == runs.resolve() and args.get("version") is None \
-            and args.get("id") is None:
+    run = None
+    if names_a_file(config.ckpt_path):
+        read_checkpoint(config.ckpt_path, mmap=True)
+        checkpoint = Path(config.ckpt_path).resolve()
+        if checkpoint.parent.name == "checkpoints" and checkpoint.parent.parent.parent == runs.resolve():
+            run = checkpoint.parent.parent
+    if args is None:
+        config.trainer.default_root_dir = str(run or runs / run_id())
+    elif run is not None and args.get("version") is None and args.get("id") is None:
         args.version = run.name
 
 

@@ -4,6 +4,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from aegan.cli import expand_arguments, main
 from tests.conftest import REPO, TINY_CLI, run_train
@@ -85,10 +86,20 @@ def test_the_model_shortcut_becomes_a_leading_config(monkeypatch):
     (["--data.name", "arrays", "--data.path", "missing.npz"], "data file not found: missing.npz"),
     (["--data.name", "arrays", "--data.path", "{noxs}"], "has no array 'x' (it has: a); expected x uint8"),
     (["--model.encoder", "vae"], "--model.encoder: Expected a typing.Literal['deterministic', 'gaussian']"),
+    (["--data.batch_size", "0"], "batch_size must be at least 1, got 0"),
+    (["--ckpt_path", "missing.ckpt"], "checkpoint not found: missing.ckpt"),
+    (["--ckpt_path", "{junk}"], "junk.ckpt is not a checkpoint: not a whole PyTorch archive"),
+    (["--ckpt_path", "{truncated}"], "truncated.ckpt is not a checkpoint: not a whole PyTorch archive"),
+    (["validate", "--ckpt_path", "{junk}"], "junk.ckpt is not a checkpoint"),
 ])
 def test_bad_input_exits_non_zero_with_one_line(args, message, monkeypatch, capsys, tmp_path):
     np.savez(tmp_path / "noxs.npz", a=np.zeros(3))
-    args = [a.format(noxs=tmp_path / "noxs.npz") for a in args]
+    (tmp_path / "junk.ckpt").write_text("not a checkpoint")
+    torch.save({"state_dict": {"w": torch.zeros(1000)}}, tmp_path / "whole.ckpt")
+    (tmp_path / "truncated.ckpt").write_bytes((tmp_path / "whole.ckpt").read_bytes()[:2000])
+    paths = {name: tmp_path / f"{name}.{suffix}" for name, suffix in
+             (("noxs", "npz"), ("junk", "ckpt"), ("truncated", "ckpt"))}
+    args = [a.format(**paths) for a in args]
     code, _, err = run_main(args, monkeypatch, capsys)
     assert code == 2
     errors = [line for line in err.splitlines() if line.startswith("error:")]
@@ -114,3 +125,25 @@ def test_the_slurm_script_keeps_the_model_figures_and_logs_plain_progress_lines(
     callbacks = [c["class_path"].rsplit(".", 1)[-1] for c in printed["trainer"]["callbacks"]]
     assert callbacks == ["LatentScatterGIF", "DecoderGrid", "ReconstructionGrid", "ProgressLines"]
     assert printed["trainer"]["num_nodes"] == 2 and printed["trainer"]["logger"]["init_args"]["id"] == "slurm-123"
+
+
+def test_runs_without_a_logger_get_a_folder_each(monkeypatch, tmp_path):
+    """--trainer.logger false: each run writes its config and checkpoints into a folder of its
+    own (two runs used to share runs/ itself, the second overwriting the first's config.yaml and
+    last.ckpt link); --ckpt_path last resumes the newest in its folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    quiet = ["--trainer.logger", "false", "--evaluation", "null", "--trainer.max_epochs", "1",
+             "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
+             "--trainer.enable_progress_bar", "false", "--model.hidden", "[8]"]
+    main(["--model", "aae", "--data.name", "mnist5k", *quiet])
+    main(["--model", "gan_toy", "--data.toy_size", "1000", *quiet])
+    runs = sorted((tmp_path / "runs" / "aegan").iterdir(), key=lambda p: p.stat().st_mtime)
+    assert len(runs) == 2 and not (tmp_path / "runs" / "checkpoints").exists()
+    for run, model in zip(runs, ("AAE", "GAN")):
+        assert yaml.safe_load((run / "config.yaml").read_text())["model"]["class_path"].endswith(f".{model}")
+        assert (run / "checkpoints" / "last.ckpt").exists()
+    main(["--model", "gan_toy", "--data.toy_size", "1000", *quiet, "--trainer.max_epochs", "2", "--ckpt_path", "last"])
+    assert sorted((tmp_path / "runs" / "aegan").iterdir()) == sorted(runs)  # no third folder
+    assert list((runs[1] / "checkpoints").glob("epoch001-*.ckpt")), "the resumed epoch is not in its run's folder"

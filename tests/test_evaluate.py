@@ -55,7 +55,7 @@ def test_a_metric_that_does_not_apply_is_refused(aae_checkpoint, capsys):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"this is not a checkpoint", "is not a readable checkpoint"),
+    (b"this is not a checkpoint", "is not a checkpoint: not a whole PyTorch archive"),
     ({"state_dict": {}, "hyper_parameters": {"lr": 0.1}}, "is not an aegan checkpoint"),
     (torch.zeros(3), "is not an aegan checkpoint"),
     ({"state_dict": {}, "aegan_class": "torch.nn.Linear"}, "holds a torch.nn.Linear, not an aegan GenerativeModule"),

@@ -76,7 +76,7 @@ def test_sigterm_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path):
     killed = run_train([*args, "--trainer.callbacks+=tests.helpers.SendSignal",
                         "--trainer.callbacks.epoch=1", "--trainer.callbacks.batch=2"], cwd=tmp_path)
     assert killed.returncode == 143, killed.stderr[-3000:]
-    last = tmp_path / "checkpoints" / "last.ckpt"
+    (last,) = tmp_path.glob("aegan/*/checkpoints/last.ckpt")  # the run's own folder
     state = torch.load(last, weights_only=True)
     # saved mid-epoch on the way out, at the boundary the signal met: batches 0 and 1 of epoch 1 done
     assert state["epoch"] == 1 and state["global_step"] == (5 + 2) * 3

@@ -88,6 +88,11 @@ class AeganDataModule(L.LightningDataModule):
             raise unknown_choice("dataset", name, DATASETS)
         if not 0 < val_fraction < 1:
             raise ConfigError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
+        for key, value in (("batch_size", batch_size), ("labelled_batch_size", labelled_batch_size)):
+            if value is not None and value < 1:
+                raise ConfigError(f"{key} must be at least 1, got {value}")
+        if num_workers < 0:
+            raise ConfigError(f"num_workers must be 0 or more, got {num_workers}")
         if isinstance(labels_per_class, int) and labels_per_class < 0:
             raise ConfigError(f"labels_per_class must be 0 or more (or 'all'), got {labels_per_class}")
         self.save_hyperparameters()
@@ -222,8 +227,10 @@ class AeganDataModule(L.LightningDataModule):
                         generator=torch.Generator().manual_seed(self.hparams.seed))
         if not train:
             return DataLoader(self.splits[split], **settings)
+        # drop_last: equal shards cut from one permutation, as DeviceBatches cuts them (without it
+        # the sampler pads the last shard with repeated examples)
         sampler = ResumableSampler(self.splits[split], num_replicas=world, rank=rank, shuffle=True,
-                                   seed=self.hparams.seed)
+                                   seed=self.hparams.seed, drop_last=True)
         return ResumableLoader(self.splits[split], sampler=sampler, drop_last=True,
                                position=self._resume_position, **settings)
 

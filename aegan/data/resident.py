@@ -21,7 +21,10 @@ class DeviceBatches:
     when iteration starts (the data module passes the trainer's current epoch), so every
     process draws the same one and a resumed run the same as the original. It keeps the first
     ``world_size * (N // world_size)`` indices, takes every ``world_size``-th of them starting
-    at ``rank`` (disjoint, equal shards), and cuts that shard into batches. With
+    at ``rank`` (disjoint, equal shards), and cuts that shard into batches. The order is
+    index for index the one of the data module's CPU path (a ``DistributedSampler`` with
+    ``drop_last``, seeded with ``seed + epoch``), so a seed trains on the same batches on a
+    GPU as on a CPU and a checkpoint resumes on either. With
     ``drop_last`` the last partial batch is dropped (training: every step sees a full batch,
     which CUDA graphs need); without it, it is kept (validation: every example counts).
     """
@@ -54,7 +57,7 @@ class DeviceBatches:
     def indices(self) -> Tensor:
         """This process's indices for the current epoch, on the data's device."""
         if self.shuffle:
-            generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch())
+            generator = torch.Generator().manual_seed(self.seed + self.epoch())  # DistributedSampler's seed
             order = torch.randperm(len(self.x), generator=generator)
         else:
             order = torch.arange(len(self.x))

@@ -33,6 +33,8 @@ Why the options (each off by default, so the earlier recipes stay reachable):
   showed the digit's identity in the style (one digit per style column of the style grid) and
   the clusters mixing digits. Noise on the style the decoder reads caps what z can tell it, so
   the identity becomes cheaper to send through y (its K messages) than through z.
+- ``cat_noise``: D_cat's own noise, apart from D_style's (``disc_noise``), so that the two can
+  be ablated one at a time.
 - ``grad_clip``, ``init``, ``optimizer``: see :class:`~aegan.models.base.GenerativeModule`
   and :mod:`aegan.nets.init`.
 
@@ -41,7 +43,16 @@ Phase 4 runs when the batch has a labelled stream (``--data.labels_per_class k``
 Validation logs the classification error (argmax y against the label, meaningful when y was
 trained with labels) and the cluster error by the paper's rule and by majority vote (see
 :mod:`aegan.metrics.classification`), on the validation split and, where the data module has a
-held-out test set, on it (clusters named from the validation split).
+held-out test set, on it (clusters named from the validation split; examples ranked by the
+log-odds of q(y|x), :func:`~aegan.metrics.classification.cluster_scores`, not by a softmax that
+saturates).
+
+Two diagnostics say whether the clusters still move: ``val/cluster_changed``, the share of
+validation examples whose cluster (argmax q(y|x)) differs from the previous validation's, and
+``train/{ae,gen}/logit_grad``, the mean norm over the batch of the gradient of each example's own
+loss term at its y logits, in the ``ae`` phase (the reconstruction's pull on y) and the ``gen``
+phase (D_cat's). A hard y passes the softmax's gradient, p(1 - p), which vanishes as q(y|x)
+turns one-hot; then both fall towards zero and the clusters stop changing.
 """
 
 from __future__ import annotations
@@ -62,7 +73,7 @@ from aegan.losses import (
     generator_loss,
     reconstruction_loss,
 )
-from aegan.metrics.classification import classification_error, cluster_error
+from aegan.metrics.classification import classification_error, cluster_error, cluster_scores
 from aegan.models.base import OPTIMIZERS, AutoencodingModule, Losses
 from aegan.nets import initialise, mlp, mlp_decoder, mlp_encoder
 
@@ -111,6 +122,8 @@ class SemiSupervisedAAE(AutoencodingModule):
             training (a regulariser; 0 turns it off).
         disc_noise: standard deviation of Gaussian noise added to every input of both
             discriminators, real and fake alike, in the ``disc`` and ``gen`` phases (0: none).
+        cat_noise: D_cat's noise instead of ``disc_noise`` (None: ``disc_noise``); D_style keeps
+            ``disc_noise``.
         cat_code: what D_cat sees of the encoder's y: the ``softmax`` probabilities (the paper),
             or ``gumbel``: a one-hot draw from them, straight-through Gumbel-softmax, so that D_cat
             compares one-hot vectors with one-hot vectors and can only tell them apart by how
@@ -139,7 +152,7 @@ class SemiSupervisedAAE(AutoencodingModule):
                  latent_dim: int = 10, prior: str = "gaussian", prior_args: dict | None = None,
                  heads: bool = False, heads_margin: float = 3.0, heads_weight: float = 1.0,
                  hidden: Sequence[int] = (1000, 1000), disc_hidden: Sequence[int] = (1000, 1000),
-                 input_noise: float = 0.3, disc_noise: float = 0.0,
+                 input_noise: float = 0.3, disc_noise: float = 0.0, cat_noise: float | None = None,
                  cat_code: Literal["softmax", "gumbel"] = "softmax",
                  decoder_y: Literal["softmax", "hard", "gumbel"] = "softmax", style_noise: float = 0.0,
                  recon_labelled: bool = False,
@@ -159,6 +172,10 @@ class SemiSupervisedAAE(AutoencodingModule):
             if isinstance(per_phase, dict) and set(per_phase) - set(PHASES):
                 raise ConfigError(f"{what}: unknown phase {sorted(set(per_phase) - set(PHASES))[0]!r}; "
                                   f"valid choices: {', '.join(PHASES)}")
+        for what, std in (("input_noise", input_noise), ("disc_noise", disc_noise), ("cat_noise", cat_noise),
+                          ("style_noise", style_noise)):
+            if std is not None and std < 0:
+                raise ConfigError(f"{what} is a standard deviation and must be 0 or more, got {std}")
         if grad_clip is not None and grad_clip <= 0:
             raise ConfigError(f"grad_clip must be positive (or null for none), got {grad_clip}")
         self.optimizer_kind, self.grad_clip = optimizer, grad_clip
@@ -190,8 +207,11 @@ class SemiSupervisedAAE(AutoencodingModule):
         self.disc_style = mlp(latent_dim, disc_hidden, 1)
         for network in (self.encoder, self.y_head, self.z_head, self.decoder, self.disc_cat, self.disc_style):
             initialise(network, init)  # W stays as it is: the heads margin pushes it apart
-        self.val_outputs = nn.ModuleDict({split: nn.ModuleDict({"probs": CatMetric(), "labels": CatMetric()})
+        self.val_outputs = nn.ModuleDict({split: nn.ModuleDict({"logits": CatMetric(), "labels": CatMetric()})
                                           for split in ("val", "test")})
+        # the validation examples' clusters at the last validation (for val/cluster_changed); kept
+        # in checkpoints, so a resumed run compares with the epoch before it stopped
+        self.last_clusters: Tensor | None = None
 
     # --- protocol ------------------------------------------------------------------------------
 
@@ -245,11 +265,30 @@ class SemiSupervisedAAE(AutoencodingModule):
         return z + self.hparams.style_noise * torch.randn_like(z) if self.hparams.style_noise else z
 
     def judged(self, discriminator: nn.Module, v: Tensor) -> Tensor:
-        """A discriminator's logit for ``v``, through ``disc_noise``: every input, real or
-        fake, in either phase, passes here, so noise cannot tell them apart."""
-        if self.hparams.disc_noise:
-            v = v + self.hparams.disc_noise * torch.randn_like(v)
+        """A discriminator's logit for ``v``, through its noise (``cat_noise`` for D_cat,
+        ``disc_noise``): every input, real or fake, in either phase, passes here, so noise cannot
+        tell them apart."""
+        std = self.hparams.disc_noise
+        if discriminator is self.disc_cat and self.hparams.cat_noise is not None:
+            std = self.hparams.cat_noise
+        if std:
+            v = v + std * torch.randn_like(v)
         return discriminator(v).squeeze(-1)
+
+    @staticmethod
+    def logit_probe(logits: Tensor) -> Tensor:
+        """A zero leaf tensor shaped as ``logits``: a phase adds it to its logits, and after the
+        phase's backward its ``grad`` is d loss / d logits, read without a second backward or a
+        hook, as tensors (no host sync)."""
+        return torch.zeros_like(logits, requires_grad=True)
+
+    @staticmethod
+    def probed_norm(probe: Tensor) -> Tensor:
+        """Mean over the batch of the norm of each example's own loss gradient at its logits
+        (the losses are batch means, so an example's row of d loss / d logits is 1/B of it)."""
+        if probe.grad is None:  # a phase whose loss did not reach the logits
+            return probe.new_zeros((), dtype=torch.float32)
+        return probe.grad.float().norm(dim=1).mean() * len(probe)
 
     def prior_sample(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """The real samples the discriminators see for this batch: one-hot c ~ Cat(K), z ~ p(z)."""
@@ -261,8 +300,12 @@ class SemiSupervisedAAE(AutoencodingModule):
         return F.gumbel_softmax(logits, hard=True) if self.hparams.cat_code == "gumbel" else logits.softmax(-1)
 
     def reconstruction_terms(self, x: Tensor, x_labelled: Tensor | None = None,
-                             y_labelled: Tensor | None = None) -> Losses:
+                             y_labelled: Tensor | None = None, probe: list | None = None) -> Losses:
+        """``probe``: a list that receives the :meth:`logit_probe` added to y's logits."""
         logits, z = self.heads_of(self.noisy(x))
+        if probe is not None:
+            probe.append(self.logit_probe(logits))
+            logits = logits + probe[-1]
         raw = self.decoder(self.code(self.decoder_code(logits), self.noisy_style(z)))
         out = {"loss": reconstruction_loss(self.recon_loss, raw, x, logits=self.is_image)}
         if x_labelled is not None:  # the true label as y, the encoder's style as z
@@ -289,8 +332,11 @@ class SemiSupervisedAAE(AutoencodingModule):
         return {"loss": discriminator_loss(real_c, fake_c) + discriminator_loss(real_z, fake_z),
                 "acc_real_cat": acc_cat, "acc_real_style": acc_style}
 
-    def generator_terms(self, x: Tensor) -> Losses:
+    def generator_terms(self, x: Tensor, probe: list | None = None) -> Losses:
         logits, z = self.heads_of(self.noisy(x))
+        if probe is not None:
+            probe.append(self.logit_probe(logits))
+            logits = logits + probe[-1]
         return {"loss": generator_loss(self.judged(self.disc_cat, self.disc_cat_input(logits)))
                 + generator_loss(self.judged(self.disc_style, z))}
 
@@ -316,9 +362,12 @@ class SemiSupervisedAAE(AutoencodingModule):
     def train_step(self, x: Tensor, y: Tensor, x_labelled: Tensor | None = None,
                    y_labelled: Tensor | None = None) -> Losses:
         labelled = (x_labelled, y_labelled) if self.hparams.recon_labelled and x_labelled is not None else ()
-        out = self.phase("ae", lambda: self.reconstruction_terms(x, *labelled))
+        ae_probe, gen_probe = [], []
+        out = self.phase("ae", lambda: self.reconstruction_terms(x, *labelled, probe=ae_probe))
+        out["ae/logit_grad"] = self.probed_norm(ae_probe[0])
         out |= self.phase("disc", lambda: self.discriminator_terms(x))
-        out |= self.phase("gen", lambda: self.generator_terms(x))
+        out |= self.phase("gen", lambda: self.generator_terms(x, probe=gen_probe))
+        out["gen/logit_grad"] = self.probed_norm(gen_probe[0])
         if x_labelled is not None:  # only the labelled stream ever reaches the classifier
             out |= self.phase("classify", lambda: self.classification_terms(x_labelled, y_labelled))
         return out
@@ -329,24 +378,41 @@ class SemiSupervisedAAE(AutoencodingModule):
         super().validation_step(batch, batch_idx, dataloader_idx)
         x, y = batch
         outputs = self.val_outputs["val" if dataloader_idx == 0 else "test"]
-        outputs["probs"].update(self.classify(x))
+        outputs["logits"].update(self.heads_of(x)[0].float())
         outputs["labels"].update(y)
 
     def on_validation_epoch_end(self):
-        gathered = {split: (o["probs"].compute(), o["labels"].compute()) for split, o in self.val_outputs.items()
-                    if o["probs"].update_count}
+        # compute() gathers every rank's examples (a collective each rank enters); from here on
+        # every rank holds the same tensors and logs the same numbers without another sync
+        gathered = {split: (o["logits"].compute(), o["labels"].compute()) for split, o in self.val_outputs.items()
+                    if o["logits"].update_count}
         for o in self.val_outputs.values():
             for metric in o.values():
                 metric.reset()
         if "val" not in gathered or self.trainer.sanity_checking:
             return
-        assign_probs, assign_labels = gathered["val"]
-        for split, (probs, labels) in gathered.items():
+        scores = {split: cluster_scores(logits) for split, (logits, _) in gathered.items()}
+        assign_labels = gathered["val"][1]
+        for split, (logits, labels) in gathered.items():
             # mean max q(y|x): near 1 when y picks one cluster per input; far below it, y is a
             # continuous code and the clusters mean little
-            self.log(f"{split}/confidence", probs.max(1).values.mean(), sync_dist=False)
+            self.log_global(f"{split}/confidence", logits.softmax(1).max(1).values.mean())
             if self.decoder_classes == self.num_classes:
-                self.log(f"{split}/class_error", classification_error(probs.argmax(1), labels), sync_dist=False)
+                self.log_global(f"{split}/class_error", classification_error(logits.argmax(1), labels))
             for rule, suffix in (("paper", ""), ("majority", "_majority")):
-                error = cluster_error(assign_probs, assign_labels, probs, labels, rule)
-                self.log(f"{split}/cluster_error{suffix}", error, sync_dist=False)
+                error = cluster_error(scores["val"], assign_labels, scores[split], labels, rule)
+                self.log_global(f"{split}/cluster_error{suffix}", error)
+        clusters = gathered["val"][0].argmax(1).cpu()
+        if self.last_clusters is not None and self.last_clusters.shape == clusters.shape:
+            changed = (clusters != self.last_clusters).float().mean().item()  # on the host already
+            self.log_global("val/cluster_changed", changed)
+        self.last_clusters = clusters
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        super().on_save_checkpoint(checkpoint)
+        if self.last_clusters is not None:
+            checkpoint["aegan_last_clusters"] = self.last_clusters
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        super().on_load_checkpoint(checkpoint)
+        self.last_clusters = checkpoint.get("aegan_last_clusters")

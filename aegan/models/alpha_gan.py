@@ -21,7 +21,12 @@ the reconstructions and the samples count half each.
 
 Per batch, E and G step ``ae_steps`` times (2 by default), alternately, then D and C once
 each. Reconstructions and samples go through G as one batch and through D as one batch, in
-every phase, so BatchNorm always sees the same mixture.
+every phase, so BatchNorm always sees the same mixture. E's loss does not use the samples, but
+where G has BatchNorm they still go through G in E's phase: without them G would normalise the
+reconstructions with the statistics of the codes alone, and E's gradient would change. Where G
+has none (``norm="none"``, the toy MLPs) E's phase decodes the codes only. D and C judge one
+set of codes, draws, reconstructions and samples, made once after the E and G steps (neither
+phase changes E or G; C's real codes are the draws G decoded for D).
 
 ``adversarial=False`` is the plain autoencoder of the comparison: only the lam-weighted L1
 terms, E and G still stepping ``ae_steps`` times per batch, D and C never trained.
@@ -36,7 +41,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from aegan.errors import ConfigError
 from aegan.losses import accuracy, discriminator_loss, generator_loss, reconstruction_loss
@@ -115,6 +120,11 @@ class AlphaGAN(AutoencodingModule):
         reconstructions, samples = self.data_output(self.generator(torch.cat([codes, draws]))).chunk(2)
         return codes, draws, reconstructions, samples
 
+    @property
+    def generator_normalises(self) -> bool:
+        """Whether G's output for one input depends on the rest of its batch (BatchNorm)."""
+        return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.generator.modules())
+
     def discriminate(self, images: Tensor) -> Tensor:
         return self.discriminator(images).squeeze(-1)
 
@@ -125,7 +135,11 @@ class AlphaGAN(AutoencodingModule):
         return reconstruction_loss("l1", reconstructions, x, logits=False)
 
     def encoder_terms(self, x: Tensor, y: Tensor) -> Losses:
-        codes, _, reconstructions, _ = self.reconstruct_and_sample(x, y)
+        if self.generator_normalises:  # the samples set G's batch statistics (module docstring)
+            codes, _, reconstructions, _ = self.reconstruct_and_sample(x, y)
+        else:
+            codes = self.encoder(x)
+            reconstructions = self.data_output(self.generator(codes))
         recon = self.l1(reconstructions, x)
         if not self.hparams.adversarial:
             return {"loss": self.hparams.recon_weight * recon, "recon_l1": recon}
@@ -142,15 +156,17 @@ class AlphaGAN(AutoencodingModule):
         return {"loss": self.hparams.recon_weight * recon + adv_rec + adv_sample, "recon_l1": recon,
                 "adv_reconstruction": adv_rec, "adv_sample": adv_sample}
 
-    def discriminator_terms(self, x: Tensor, y: Tensor) -> Losses:
-        _, _, reconstructions, samples = self.reconstruct_and_sample(x, y)
+    def discriminator_terms(self, x: Tensor, judged: tuple[Tensor, ...]) -> Losses:
+        """D's loss on ``x`` against ``judged``, the output of :meth:`reconstruct_and_sample`."""
+        _, _, reconstructions, samples = judged
         real, fake = self.discriminate(x), self.discriminate(torch.cat([reconstructions, samples]))
         acc_real, acc_fake = accuracy(real, fake)
         return {"loss": discriminator_loss(real, fake), "acc_real": acc_real, "acc_fake": acc_fake}
 
-    def code_discriminator_terms(self, x: Tensor, y: Tensor) -> Losses:
-        prior = self.discriminate_codes(self.prior_sample(x, y))  # real: draws from p(z)
-        encoded = self.discriminate_codes(self.encoder(x))  # fake: codes from q(z)
+    def code_discriminator_terms(self, judged: tuple[Tensor, ...]) -> Losses:
+        codes, draws, _, _ = judged
+        prior = self.discriminate_codes(draws)  # real: draws from p(z)
+        encoded = self.discriminate_codes(codes)  # fake: codes from q(z)
         acc_prior, acc_encoded = accuracy(prior, encoded)
         return {"loss": discriminator_loss(prior, encoded), "acc_prior": acc_prior, "acc_encoded": acc_encoded}
 
@@ -167,6 +183,8 @@ class AlphaGAN(AutoencodingModule):
             out |= self.phase("encoder", lambda: self.encoder_terms(x, y))
             out |= self.phase("generator", lambda: self.generator_terms(x, y))
         if self.hparams.adversarial:
-            out |= self.phase("discriminator", lambda: self.discriminator_terms(x, y))
-            out |= self.phase("code_discriminator", lambda: self.code_discriminator_terms(x, y))
+            with torch.no_grad():  # what D and C judge; neither phase trains E or G
+                judged = self.reconstruct_and_sample(x, y)
+            out |= self.phase("discriminator", lambda: self.discriminator_terms(x, judged))
+            out |= self.phase("code_discriminator", lambda: self.code_discriminator_terms(judged))
         return out

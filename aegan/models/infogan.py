@@ -254,4 +254,4 @@ class InfoGAN(GAN):
                 for name, codes in readings.items():
                     score, _ = best_mapping_accuracy(codes[known], labels[known], self.prior.categories,
                                                      max(self.num_classes, int(labels.max()) + 1))
-                    self.log(f"{split}/{name}", score, sync_dist=False)
+                    self.log_global(f"{split}/{name}", score)

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import torch
 
 from aegan.data import AeganDataModule
@@ -69,3 +71,28 @@ def test_resident_data_trains_through_lightning_with_the_epochs_permutation(seed
         expected, _ = next(iter(DeviceBatches(x, y, 100, shuffle=True, drop_last=True, epoch=lambda: epoch)))
         assert torch.equal(batch, expected)
     assert len(first_batches) == 2 and not torch.equal(*first_batches)
+
+
+
+def test_the_gpu_path_and_the_cpu_path_train_on_the_same_batches():
+    """One seed, one data order on either path: the resident batches equal, index by index,
+    the batches of the data module's DataLoader path (its DistributedSampler), for each epoch,
+    seed, rank and number of processes; so a CPU checkpoint resumes on a GPU at the batch it
+    stopped at."""
+    x = torch.arange(N)
+    for seed, epoch, world_size in [(0, 0, 1), (3, 5, 1), (7, 2, 2), (1, 4, 3)]:
+        data = AeganDataModule("toy_ring", toy_size=N * 10, batch_size=10, seed=seed)
+        data.setup("fit")
+        data.splits["train"] = torch.utils.data.TensorDataset(x, x % 7)
+        for rank in range(world_size):
+            data.trainer = SimpleNamespace(global_rank=rank, world_size=world_size, current_epoch=epoch)
+            data.resident_device = None
+            loader = data._loader("train", train=True)
+            loader.sampler.set_epoch(epoch)  # as Lightning does at each epoch's start
+            data.resident_device = torch.device("cpu")
+            resident = data._loader("train", train=True)
+            assert isinstance(resident, DeviceBatches)
+            on_cpu, on_gpu = [b for b, _ in loader], [b for b, _ in resident]
+            assert len(on_cpu) == len(on_gpu) == N // world_size // 10
+            for a, b in zip(on_cpu, on_gpu):
+                assert torch.equal(a, b), (seed, epoch, world_size, rank)

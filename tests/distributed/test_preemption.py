@@ -33,17 +33,24 @@ def weights(path):
     return torch.load(path, weights_only=True)["state_dict"]
 
 
+def checkpoint_folder(root):
+    """The checkpoints of the one run under ``root`` (``root/aegan/<run id>/checkpoints``)."""
+    folders = list(root.glob("aegan/*/checkpoints"))
+    assert len(folders) <= 1, folders  # a resumed run continues in its own folder
+    return folders[0] if folders else root / "none yet"
+
+
 def stop_and_resume(tmp_path, base, interruptions, processes):
     straight = run_train([*base, "--trainer.default_root_dir", "straight"], cwd=tmp_path)
     assert straight.returncode == 0, straight.stderr[-3000:]
-    checkpoints = tmp_path / "cut" / "checkpoints"
     resume = []
     for signal_name, epoch, batch, to in interruptions:
         stops = tmp_path / f"stops-{signal_name}.txt"
-        before = set(checkpoints.glob("*.ckpt")) if checkpoints.exists() else set()
+        before = set(checkpoint_folder(tmp_path / "cut").glob("*.ckpt"))
         cut = run_train([*base, "--trainer.default_root_dir", "cut", *resume, *send(signal_name, epoch, batch, to, stops)],
                         cwd=tmp_path)
         assert cut.returncode == 128 + getattr(signal, signal_name), cut.stderr[-3000:]
+        checkpoints = checkpoint_folder(tmp_path / "cut")
         # every process stopped before the same batch of the same epoch
         assert sorted(stops.read_text().split("\n")[:-1]) == [
             f"{rank} {epoch} {batch} {(5 * epoch + batch) * STEPS_PER_BATCH}" for rank in range(processes)]
@@ -55,8 +62,8 @@ def stop_and_resume(tmp_path, base, interruptions, processes):
         resume = ["--ckpt_path", str(checkpoints / "last.ckpt")]
     finished = run_train([*base, "--trainer.default_root_dir", "cut", *resume], cwd=tmp_path)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    expected, resumed = torch.load(tmp_path / "straight" / "checkpoints" / "last.ckpt", weights_only=True), \
-        torch.load(checkpoints / "last.ckpt", weights_only=True)
+    expected, resumed = torch.load(checkpoint_folder(tmp_path / "straight") / "last.ckpt", weights_only=True), \
+        torch.load(checkpoint_folder(tmp_path / "cut") / "last.ckpt", weights_only=True)
     assert resumed["global_step"] == expected["global_step"] == 3 * 5 * STEPS_PER_BATCH
     for name, value in expected["state_dict"].items():
         assert torch.equal(value, resumed["state_dict"][name]), name
@@ -81,4 +88,4 @@ def test_a_second_signal_stops_at_once_without_a_checkpoint(tmp_path, to):
     result = run_train(args, cwd=tmp_path)
     assert result.returncode == 128 + signal.SIGINT
     assert "stopping now, without a checkpoint" in result.stderr
-    assert not list((tmp_path / "cut" / "checkpoints").glob("epoch001-*"))
+    assert not list((tmp_path / "cut").glob("aegan/*/checkpoints/epoch001-*"))

@@ -51,6 +51,14 @@ def test_discriminator_noise_reaches_real_and_fake_inputs_alike(seeded):
         assert torch.equal(noise, torch.zeros_like(noise)), key
 
 
+@pytest.mark.parametrize("disc_noise, cat_noise", [(0.3, 0.0), (0.0, 0.5), (0.3, 0.5)])
+def test_cat_noise_sets_d_cats_noise_apart_from_d_styles(seeded, disc_noise, cat_noise):
+    noisy = discriminator_inputs(tiny(disc_noise=disc_noise, cat_noise=cat_noise))
+    for key, noise in noisy.items():  # D_cat's inputs get cat_noise, D_style's disc_noise, real and fake alike
+        expected = cat_noise if key[1] == "cat" else disc_noise
+        assert noise.std().item() == pytest.approx(expected, abs=0.01), key
+
+
 @pytest.mark.parametrize("decoder_y", ["hard", "gumbel"])
 def test_hard_y_is_one_hot_and_passes_the_softmax_gradient(seeded, decoder_y):
     model = tiny(decoder_y=decoder_y)
@@ -154,6 +162,8 @@ def test_normal_init_draws_small_weights_and_zero_biases(seeded):
     ({"momentum": {"generator": 0.5}}, "momentum: unknown phase 'generator'; valid choices: ae, disc, gen, classify"),
     ({"lr_milestones": {"dis": [5]}}, "lr_milestones: unknown phase 'dis'; valid choices: ae, disc, gen, classify"),
     ({"grad_clip": 0.0}, "grad_clip must be positive"),
+    ({"cat_noise": -0.1}, "cat_noise is a standard deviation and must be 0 or more, got -0.1"),
+    ({"style_noise": -1.0}, "style_noise is a standard deviation and must be 0 or more, got -1.0"),
 ])
 def test_bad_options_name_the_valid_choices(kwargs, message):
     with pytest.raises(ConfigError, match=message):

@@ -71,7 +71,7 @@ def test_the_code_discriminator_takes_prior_draws_as_real_and_codes_as_fake():
     the sides swapped, as in the paper's first arXiv version, the loss would be about 20."""
     model = pinned_model()
     x = torch.zeros(6, 2)
-    terms = model.code_discriminator_terms(x, torch.zeros(6, dtype=torch.long))
+    terms = model.code_discriminator_terms(model.reconstruct_and_sample(x, torch.zeros(6, dtype=torch.long)))
     assert terms["loss"] < 1e-3
     assert terms["acc_prior"] == 1 and terms["acc_encoded"] == 1
     # and the encoder is punished for codes that the discriminator calls fake: -log sigma(-10)

@@ -1,5 +1,7 @@
 """The training step's modes: eager, torch.compile, CUDA graph (GPU only), and bf16."""
 
+from types import SimpleNamespace
+
 import lightning as L
 import pytest
 import torch
@@ -66,8 +68,34 @@ def test_captured_step_runs_in_bf16():
     assert step == 12 and all(torch.isfinite(torch.tensor(v)) for v in losses.values())
 
 
+def test_a_refused_capture_steps_its_optimizers_like_an_eager_run():
+    """--model.compile graph where setup refuses the capture (two processes on a CUDA device,
+    a model that is not capturable) gives the optimizers an eager run's settings: fused, but no
+    capturable step count and no tensor learning rate (which would step eagerly, slower and
+    with PyTorch's warning)."""
+    class Uncapturable(AAE):
+        capturable = False
+
+    cuda = SimpleNamespace(root_device=torch.device("cuda", 0))
+    eager = {"fused": True, "capturable": False, "tensor_lr": False}
+    for model_class, world_size, reason in [(AAE, 2, "several processes"), (Uncapturable, 1, "cannot be captured")]:
+        model = model_class(data_shape=(2,), num_classes=25, hidden=(8,), compile="graph")
+        model._trainer = SimpleNamespace(strategy=cuda, world_size=world_size, precision_plugin=None)
+        with pytest.warns(UserWarning, match=reason):
+            model.setup("fit")
+        assert model.optimizer_mode() == eager
+
+
 class ScheduledAAE(AAE):
     lr_milestones, lr_gamma = (1,), 0.5  # every learning rate halves after epoch 1
+
+
+class ForeachAAE(ScheduledAAE):
+    """Stands in for a checkpoint of an aegan before fused Adam on the CPU (PyTorch's default
+    multi-tensor Adam)."""
+
+    def optimizer_mode(self):
+        return {"fused": False, "capturable": False, "tensor_lr": False}
 
 
 class FusedTensorRateAAE(ScheduledAAE):
@@ -88,19 +116,20 @@ def resume(folder, model_class, ckpt_path=None, epochs=1):
     return trainer
 
 
-@pytest.mark.parametrize("written, resumed", [(ScheduledAAE, FusedTensorRateAAE), (FusedTensorRateAAE, ScheduledAAE)],
-                         ids=["eager-to-fused", "fused-to-eager"])
+@pytest.mark.parametrize("written, resumed", [(ForeachAAE, FusedTensorRateAAE), (FusedTensorRateAAE, ScheduledAAE),
+                                              (ScheduledAAE, ForeachAAE)],
+                         ids=["foreach-to-tensor-rate", "tensor-rate-to-eager", "eager-to-foreach"])
 def test_a_resumed_run_steps_its_optimizers_in_its_own_mode(tmp_path, written, resumed):
     """Adam.load_state_dict brings back the settings of the run that wrote the checkpoint; the
     resumed run must step in its own mode (and keep the scheduled learning rate)."""
     resume(tmp_path, written)
     trainer = resume(tmp_path, resumed, ckpt_path=tmp_path / "last.ckpt", epochs=2)
     assert trainer.global_step == 2 * 7 * 3
-    fused = resumed is FusedTensorRateAAE
+    fused, tensor_rate = resumed is not ForeachAAE, resumed is FusedTensorRateAAE
     for optimizer in trainer.optimizers:
         for group in optimizer.param_groups:
             assert bool(group["fused"]) == fused and not group["capturable"]
-            assert isinstance(group["lr"], torch.Tensor) == fused
+            assert isinstance(group["lr"], torch.Tensor) == tensor_rate
             assert float(group["lr"]) == pytest.approx(0.5 * group["initial_lr"])  # the milestone after epoch 1
         for state in optimizer.state.values():
             assert state["step"].dtype == torch.float32 and state["step"].item() == 2 * 7

@@ -19,7 +19,8 @@ training command's wall time over its epochs (start-up and validation included; 
 model taken from a checkpoint). A model whose run folder (``--runs``/<model>) already holds a
 checkpoint of the full budget, trained by the same command, is not trained again;
 ``--checkpoint infogan=PATH`` takes any finished run. Each row records the trainer's precision
-and the commit its run trained on (:mod:`provenance`, written when it trains).
+and the commit its run trained on (``<run>/provenance.jsonl``, written before it trains by
+:func:`aae_paper.write_provenance`, the studies' record).
 
 Scores, on every held-out digit (``aegan.evaluate``; samples: as many as real digits):
 ``fid`` and ``kid`` on the domain digit features, ``critic_neg_w`` (minus the W1 estimate of an
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import provenance  # noqa: E402
+from aae_paper import PROVENANCE, one_value, precisions, provenance, write_provenance  # noqa: E402
 from aegan.api import checkpoint_path, load  # noqa: E402
 from aegan.cli import available_models  # noqa: E402
 from aegan.evaluate import evaluate_checkpoint  # noqa: E402
@@ -86,12 +87,12 @@ def last_checkpoint(run: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def finished(run: Path, epochs: int, command: str) -> Path | None:
-    """The run's last checkpoint when it has trained all ``epochs`` by ``command`` (the one
-    its provenance recorded last), else None."""
+def finished(run: Path, epochs: int, arguments: list[str]) -> Path | None:
+    """The run's last checkpoint when it has trained all ``epochs`` with ``arguments`` (the
+    flags its provenance recorded last), else None."""
     path = last_checkpoint(run)
-    trained = provenance.segments(run)
-    if path is None or not trained or trained[-1]["command"] != command:
+    trained = provenance(run)
+    if path is None or not trained or trained[-1].get("args", [])[:len(arguments)] != arguments:
         return None
     return path if torch.load(path, map_location="cpu", weights_only=False)["epoch"] + 1 >= epochs else None
 
@@ -103,7 +104,9 @@ def train(model: str, run: Path, args, epochs: int, arguments: list[str]) -> tup
                "--trainer.enable_progress_bar", "false"]
     env = os.environ | ({"OMP_NUM_THREADS": str(args.threads)} if args.threads else {})
     print(f"[{model}] training {epochs} epochs: {shlex.join(command[1:])}", flush=True)
-    provenance.record(run, shlex.join(arguments), args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)  # the device record names the threads the run gets
+    write_provenance(run, command[2:])
     start = time.perf_counter()
     with open(run / "train.log", "a") as log:
         subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
@@ -137,15 +140,16 @@ def rows(model: str, scores: dict, epochs: int, wall_s: float | None, args, run:
                                                                    Path("data/offline/heldout.npz"), epochs, 0,
                                                                    args.extra)])
         command = command.replace("--seed_everything 0 --data.seed 0", "--seed_everything {seed} --data.seed {seed}")
-    precision = provenance.precision_of(run) if run else None
-    commit = provenance.commit_of([run]) if run else None
+    segments = provenance(run) if run else []
+    precision = one_value(precisions(run)) if run else None
+    commit, device = (one_value([s.get(key) for s in segments]) for key in ("commit", "device"))
     out = []
     for metric, value in scores.items():
         if value is None:
             continue
         out.append({"setting": model, "metric": metric, "direction": METRICS[metric], "command": command,
                     "seeds": [args.seed], "per_seed": [round(value, 6)], "mean": round(value, 6), "std": None,
-                    "epochs": epochs, "device": (provenance.device_of([run]) if run else None) or args.device_name,
+                    "epochs": epochs, "device": device or args.device_name,
                     "precision": precision, "commit": commit, "wall_s": None if wall_s is None else round(wall_s),
                     "torch": torch.__version__.split("+")[0]})
     return out
@@ -234,7 +238,7 @@ def parse_args(argv=None):
                         help="steps of the independent critic (aegan.evaluate's default is 2,000; 50 keeps "
                              "every model within minutes on a CPU)")
     parser.add_argument("--device", default="cpu", help="scoring device: cpu, cuda or auto")
-    parser.add_argument("--device_name", default=provenance.device_name(),
+    parser.add_argument("--device_name", default="unrecorded",
                         help="how the JSON names the training device of a run that recorded none")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "leaderboard.json")
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "leaderboard_samples.png")
@@ -273,9 +277,9 @@ def main(argv=None) -> dict:
             path = checkpoint_path(args.taken[model])
             epochs = torch.load(path, map_location="cpu", weights_only=False)["epoch"] + 1
             # the run folder: where it recorded its provenance, else where its config.yaml is
-            run = next((p for p in path.resolve().parents if (p / provenance.LOG).exists()),
+            run = next((p for p in path.resolve().parents if (p / PROVENANCE).exists()),
                        next((p for p in path.resolve().parents if (p / "config.yaml").exists()), None))
-        elif (path := finished(run, epochs, shlex.join(arguments))) is None:
+        elif (path := finished(run, epochs, arguments)) is None:
             path, wall_s = train(model, run, args, epochs, arguments)
         elif (run / "wall_s.txt").exists():
             wall_s = float((run / "wall_s.txt").read_text())

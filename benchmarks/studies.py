@@ -2,7 +2,8 @@
 
 Each run trains with the CSV logger into ``<runs>/<setting>_s<seed>``. ``run`` starts (or
 resumes) the runs of a setting as the study defines them, one torch thread each, recording what
-each trained on (:mod:`provenance`: commit, device) and its wall-clock segments
+each segment trains on in ``<run>/provenance.jsonl`` (commit, device, torch, flags; written
+before it trains, :func:`aae_paper.write_provenance`) and its wall-clock segments
 (``<setting>_s<seed>.times``)::
 
     python benchmarks/studies.py run modes pacgan4_grid --seeds 0 1 2      # runs/studies/pacgan4_grid_s{0,1,2}
@@ -44,8 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import provenance  # noqa: E402
-from aae_paper import OFFLINE, last_values  # noqa: E402
+from aae_paper import OFFLINE, WHERE, last_values, one_value, write_provenance  # noqa: E402
 
 MODE_METRICS = {"modes": ("eval/modes_covered", "max"), "high_quality": ("eval/high_quality", "max"),
                 "reverse_kl": ("eval/reverse_kl", "min")}
@@ -147,35 +147,34 @@ def make_json(study: str, runs: Path, out: Path) -> dict:
     for name, setting in STUDIES[study]["settings"].items():
         for metric, (logged, direction) in setting.metrics.items():
             found = last_values(runs, name, logged)
-            seeds, per_seed, epochs, walls, planned, folders = (
-                found[k] for k in ("seeds", "per_seed", "epochs", "wall_s", "planned", "runs"))
+            seeds, per_seed, epochs, walls, planned = (
+                found[k] for k in ("seeds", "per_seed", "epochs", "wall_s", "planned"))
             if not seeds:
                 continue
             # reverse KL is infinite where no sample is high quality: kept out of JSON as null
             finite = _finite(per_seed)
-            rows.append({
+            row = {
                 "setting": name, "what": setting.what, "metric": metric, "direction": direction,
-                "command": setting.command(max(epochs)), "seeds": seeds,  # the epochs trained (a longer run: --train_args)
+                # the command the runs recorded (a longer run through --train_args reads true), else the setting's
+                "command": one_value(found["command"]) or setting.command(max(epochs)), "seeds": seeds,
                 "per_seed": [v if math.isfinite(v) else None for v in per_seed],
                 "mean": round(statistics.mean(per_seed), 4) if finite else None,
                 "std": round(statistics.stdev(per_seed), 4) if finite and len(per_seed) > 1 else None,
                 "epochs": min(epochs), "epochs_per_seed": epochs, "epochs_planned": planned,
                 "steps": None if setting.steps is None else setting.steps * min(epochs) // setting.epochs,
-                "device": provenance.device_of(folders) or "CPU, 2 cores (shared)",
-                "precision": _one([provenance.precision_of(f) for f in folders]),
-                "commit": provenance.commit_of(folders), "wall_s": sum(walls),
-                "torch": torch.__version__.split("+")[0], "logged_metric": logged, "paper": setting.paper,
-                "bar": setting.bar})
+                "device": one_value(found["device"]) or "CPU, 2 cores (shared)",
+                "precision": one_value(found["precision"]), "commit": one_value(found["commit"]),
+                "wall_s": sum(walls), "torch": one_value(found["torch"]) or torch.__version__.split("+")[0],
+                "logged_metric": logged, "paper": setting.paper, "bar": setting.bar}
+            for key in WHERE:  # each seed's value beside, where the seeds differ
+                if len(set(found[key])) > 1:
+                    row[f"{key}_per_seed"] = found[key]
+            rows.append(row)
     result = {"study": study, "protocol": STUDIES[study]["protocol"], "written": time.strftime("%Y-%m-%d"),
               "rows": rows}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     return result
-
-
-def _one(values: list[str | None]) -> str | None:
-    unique = list(dict.fromkeys(v for v in values if v))
-    return ", ".join(unique) if unique else None
 
 
 def _value(metric: str, value: float | None) -> str:
@@ -224,6 +223,8 @@ def run_setting(study: str, name: str, seeds: list[int], runs: Path, threads: in
                 dry_run: bool = False) -> list[int]:
     """Train (or resume, where a checkpoint exists) each seed of a setting in turn, one process
     each; returns their exit codes."""
+    import torch
+
     setting = STUDIES[study]["settings"][name]
     codes = []
     for seed in seeds:
@@ -236,7 +237,9 @@ def run_setting(study: str, name: str, seeds: list[int], runs: Path, threads: in
         print(f"[{name} seed {seed}] {shlex.join(['python', 'train.py', *args])}", flush=True)
         if dry_run:
             continue
-        provenance.record(run, shlex.join(["python", "train.py", *args]), threads)
+        if threads:
+            torch.set_num_threads(threads)  # the device record names the threads the run gets
+        write_provenance(run, args)
         times = runs / f"{run.name}.times"
         with open(times, "a") as f:
             f.write(f"start {time.time():.0f}\n")

@@ -16,6 +16,7 @@ from tests.conftest import REPO, run_with_deadline
 from tests.test_aae_paper_benchmark import write_segment
 
 sys.path.insert(0, str(REPO / "benchmarks"))
+import aae_paper  # noqa: E402  (the runs' provenance)
 spec = importlib.util.spec_from_file_location("studies", REPO / "benchmarks" / "studies.py")
 studies = importlib.util.module_from_spec(spec)
 sys.modules["studies"] = studies  # its dataclasses look their module up there
@@ -37,8 +38,10 @@ def test_modes_rows_take_each_seeds_last_epoch_for_every_metric_and_what_the_run
         add_log(run, "version_1", "eval/high_quality", {0: 0.1, 1: quality})  # a later segment's log
         add_log(run, "version_2", "eval/reverse_kl", {0: 2.5, 1: kl})
         (runs / f"gan_grid_s{seed}.times").write_text("start 0\nend 50 rc 0\n")
-        (run / "provenance.jsonl").write_text(json.dumps({"commit": "abc1234", "dirty": seed == 2,
-                                                          "device": "CPU (x86_64), 1 thread of 2 cores"}) + "\n")
+        (run / "provenance.jsonl").write_text(json.dumps({
+            "commit": "abc1234" + ("-dirty" if seed == 2 else ""), "device": "CPU (2 cores), 1 torch thread",
+            "torch": "2.14.1", "args": ["--model", "gan_toy", "--seed_everything", str(seed), "--data.seed",
+                                        str(seed), "--trainer.max_epochs", "28", "--trainer.logger", "x"]}) + "\n")
     result = studies.make_json("modes", runs, tmp_path / "modes.json")
     assert json.loads((tmp_path / "modes.json").read_text()) == result
     modes, quality, kl = result["rows"]
@@ -47,9 +50,13 @@ def test_modes_rows_take_each_seeds_last_epoch_for_every_metric_and_what_the_run
     assert modes["per_seed"] == [24, 25, 23] and modes["mean"] == 24 and modes["std"] == 1.0
     assert quality["per_seed"] == [0.91, 0.95, 0.90] and quality["mean"] == pytest.approx(0.92)
     assert kl["per_seed"] == [0.05, 0.02, 0.11] and kl["direction"] == "min" and kl["mean"] == pytest.approx(0.06)
-    assert modes["wall_s"] == 150 and modes["epochs"] == 2 and "--model gan_toy" in modes["command"]
-    assert modes["precision"] == "bf16-mixed" and modes["commit"] == "abc1234, abc1234+dirty"
-    assert modes["device"] == "CPU (x86_64), 1 thread of 2 cores" and modes["steps"] == 2 * 900
+    assert modes["wall_s"] == 150 and modes["epochs"] == 2 and modes["steps"] == 2 * 900
+    # what each run recorded when it trained: its flags (seeds as {seed}, no logger), commit, device
+    assert modes["command"] == ("python train.py --model gan_toy --seed_everything {seed} --data.seed {seed} "
+                                "--trainer.max_epochs 28")
+    assert modes["precision"] == "bf16-mixed" and modes["commit"] == "abc1234 + abc1234-dirty"
+    assert modes["commit_per_seed"] == ["abc1234", "abc1234", "abc1234-dirty"]
+    assert modes["device"] == "CPU (2 cores), 1 torch thread" and modes["torch"] == "2.14.1"
     readme = tmp_path / "README.md"
     readme.write_text(f"a\n{studies.BEGIN.format(study='modes')}\nold\n{studies.END.format(study='modes')}\nb\n")
     studies.update_readme("modes", result, readme)
@@ -122,9 +129,11 @@ def test_run_trains_a_setting_and_records_its_commit_and_precision(tmp_path):
     assert re.fullmatch(r"start \d+\nend \d+ rc 0\n", (tmp_path / "runs" / "gan_ring_s3.times").read_text())
     rows = studies.make_json("modes", tmp_path / "runs", tmp_path / "modes.json")["rows"]
     assert [r["metric"] for r in rows] == ["modes", "high_quality", "reverse_kl"]
-    commit = studies.provenance.git_commit()[0]
-    assert rows[0]["seeds"] == [3] and rows[0]["commit"].split("+")[0] == commit and commit != "unknown"
-    assert rows[0]["precision"] == "32-true" and "thread" in rows[0]["device"]
+    commit = aae_paper.git_commit()
+    assert rows[0]["seeds"] == [3] and rows[0]["commit"] == commit and commit
+    assert rows[0]["precision"] == "32-true" and rows[0]["device"].endswith("1 torch thread")
+    assert rows[0]["command"].startswith("python train.py --model gan_toy --data.name toy_ring")
+    assert "{seed}" in rows[0]["command"] and "--data.toy_size 1000" in rows[0]["command"]  # as trained
     bad = run_with_deadline([sys.executable, str(REPO / "benchmarks" / "studies.py"), "run", "modes", "pacgan_grid"],
                             tmp_path, env, 60)
     assert bad.returncode == 2 and "unknown setting 'pacgan_grid' of study modes; valid choices: gan_grid" in bad.stderr

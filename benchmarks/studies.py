@@ -95,7 +95,8 @@ def _equal(what: str, pack: int, paper: str, bar: str = "—", **kwargs) -> Sett
 #: PacGAN's Table 1 (10 trials, 400,000 steps): modes / high quality / reverse KL
 PACGAN_TABLE = {1: "17.3 modes, 94.8%, reverse KL 0.70", 2: "23.8 modes, 91.3%, reverse KL 0.13",
                 4: "24.8 modes, 93.6%, reverse KL 0.04"}
-#: PacGAN's own nets, one setting: PacGAN4 at a CPU budget (their runs: 400 epochs of 1,000 steps)
+#: PacGAN's own nets, one setting: PacGAN4 for 100 of the plain GAN's epochs, 90,000 steps (400 epochs of
+#: 225), 44 CPU-minutes on one thread; their runs make 400,000 (--train_args "--trainer.max_epochs 1778", 3.3 h)
 PAPER_NETS_EPOCHS = 100
 GRID_BAR = "≥ 24 modes, ≥ 90% (one method)"
 

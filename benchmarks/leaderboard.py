@@ -1,18 +1,26 @@
-"""One leaderboard for every image model, on the offline MNIST protocol.
+"""One leaderboard for every image model, on the offline MNIST protocol, at one budget.
 
-Trains each model with its stated budget (or takes a finished checkpoint), scores every one
-with ``aegan.evaluate`` on the held-out digits, and writes the JSON, a figure of samples side
-by side and, with ``--readme``, the README's table:
+Trains each model for the same number of epochs (``--epochs``, at least 5; or takes a finished
+checkpoint), scores every one with ``aegan.evaluate`` on the held-out digits, and writes the
+JSON, a figure of samples side by side and, with ``--readme``, the README's table:
 
     python benchmarks/offline_mnist.py mnist-test-8k.npz --out data/offline
-    python benchmarks/leaderboard.py --pool data/offline/pool.npz --heldout data/offline/heldout.npz \\
-        --readme README.md
+    python benchmarks/leaderboard.py --pool data/offline/pool.npz --heldout data/offline/heldout.npz \
+        --epochs 5 --readme README.md [--trainer.precision bf16-mixed]
 
-Each model trains with ``python train.py --model <config> <its flags> --seed_everything SEED`` on
-the pool (its validation split as every run's), without the per-epoch evaluation; ``epoch_s`` is
-the training command's wall time over its epochs (start-up and validation included; left out
-for a model taken from a checkpoint). A model whose run folder (``--runs``/<model>) already holds a checkpoint of
-its full budget is not trained again; ``--checkpoint infogan=PATH`` takes any finished run.
+Any model config is a model here (``--models gan,vae,bigan``: a new model needs only its name),
+and so is a variant: ``alpha_gan_ae`` is alpha-GAN without its discriminators
+(``--model.adversarial false``), its own autoencoder at the same epochs. Each model trains
+with ``python train.py --model <config> <its flags> --seed_everything SEED`` on the pool (its
+validation split as every run's), without the per-epoch evaluation; flags for every training
+command go in ``--train_args``, and ``--trainer.*``, ``--model.*`` and ``--data.*`` flags given
+to this script are passed on too (``--trainer.precision bf16-mixed``). ``epoch_s`` is the
+training command's wall time over its epochs (start-up and validation included; left out for a
+model taken from a checkpoint). A model whose run folder (``--runs``/<model>) already holds a
+checkpoint of the full budget, trained by the same command, is not trained again;
+``--checkpoint infogan=PATH`` takes any finished run. Each row records the trainer's precision
+and the commit its run trained on (``<run>/provenance.jsonl``, written before it trains by
+:func:`aae_paper.write_provenance`, the studies' record).
 
 Scores, on every held-out digit (``aegan.evaluate``; samples: as many as real digits):
 ``fid`` and ``kid`` on the domain digit features, ``critic_neg_w`` (minus the W1 estimate of an
@@ -25,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -36,31 +43,39 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from aae_paper import PROVENANCE, one_value, precisions, provenance, write_provenance  # noqa: E402
 from aegan.api import checkpoint_path, load  # noqa: E402
+from aegan.cli import available_models  # noqa: E402
 from aegan.evaluate import evaluate_checkpoint  # noqa: E402
 
-# model -> (config, extra flags, epochs): the budget of each row. Epochs are set so that each
-# model trains for minutes on two shared CPU cores (an epoch of the conv nets costs 10-30x the
-# MLPs', alpha-GAN's residual nets about 100x)
-MODELS = {
-    "gan": ("gan", [], 20),
-    "dcgan": ("dcgan", [], 5),
-    "vae": ("vae", [], 20),
-    "aae": ("aae", [], 20),
-    "alpha_gan": ("alpha_gan", [], 1),
-    "alpha_gan_ae": ("alpha_gan", ["--model.adversarial", "false"], 1),
-    "infogan": ("infogan", [], 5),
-    "bigan": ("bigan", [], 20),
-    "wae_mmd": ("wae_mmd", [], 20),
-    "wae_gan": ("wae_gan", [], 20),
-}
+#: the image models of the leaderboard, in its order; those whose config exists are the default
+IMAGE_MODELS = ("gan", "dcgan", "vae", "aae", "alpha_gan", "alpha_gan_ae", "infogan", "bigan", "wae_mmd", "wae_gan")
+#: leaderboard names that are a config with flags
+VARIANTS = {"alpha_gan_ae": ("alpha_gan", ["--model.adversarial", "false"])}
+#: the fewest epochs of the one budget (issue 24: at least 5)
+MIN_EPOCHS = 5
 METRICS = {"fid": "min", "kid": "min", "critic_neg_w": "max", "recon_l1": "min", "epoch_s": "min"}
 BEGIN, END = "<!-- leaderboard: made by benchmarks/leaderboard.py -->", "<!-- /leaderboard -->"
 
 
+def model_names() -> list[str]:
+    """Every name the leaderboard accepts: each model config (but the toy ones), and the variants."""
+    return [*(m for m in available_models() if not m.endswith("_toy")), *VARIANTS]
+
+
+def default_models() -> list[str]:
+    names = model_names()
+    return [m for m in IMAGE_MODELS if m in names]
+
+
+def config_and_flags(model: str) -> tuple[str, list[str]]:
+    return VARIANTS.get(model, (model, []))
+
+
 def train_command(model: str, pool: Path, heldout: Path, epochs: int, seed: int, extra: list[str]) -> list[str]:
-    config, flags, _ = MODELS[model]
+    config, flags = config_and_flags(model)
     return ["--model", config, *flags, "--data.name", "arrays", "--data.path", str(pool),
             "--data.test_path", str(heldout), "--seed_everything", str(seed), "--data.seed", str(seed),
             "--trainer.max_epochs", str(epochs), "--evaluation", "null", *extra]
@@ -72,24 +87,27 @@ def last_checkpoint(run: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def finished(run: Path, epochs: int) -> Path | None:
-    """The run's last checkpoint when it has trained all ``epochs``, else None."""
+def finished(run: Path, epochs: int, arguments: list[str]) -> Path | None:
+    """The run's last checkpoint when it has trained all ``epochs`` with ``arguments`` (the
+    flags its provenance recorded last), else None."""
     path = last_checkpoint(run)
-    if path is None:
+    trained = provenance(run)
+    if path is None or not trained or trained[-1].get("args", [])[:len(arguments)] != arguments:
         return None
     return path if torch.load(path, map_location="cpu", weights_only=False)["epoch"] + 1 >= epochs else None
 
 
-def train(model: str, run: Path, args, epochs: int) -> tuple[Path, float]:
+def train(model: str, run: Path, args, epochs: int, arguments: list[str]) -> tuple[Path, float]:
     """Train ``model`` into ``run`` (1 torch thread when asked); its checkpoint and wall seconds."""
-    command = [sys.executable, str(ROOT / "train.py"),
-               *train_command(model, args.pool, args.heldout, epochs, args.seed, shlex.split(args.train_args)),
+    command = [sys.executable, str(ROOT / "train.py"), *arguments,
                "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.logger.save_dir", str(run),
                "--trainer.enable_progress_bar", "false"]
     env = os.environ | ({"OMP_NUM_THREADS": str(args.threads)} if args.threads else {})
     print(f"[{model}] training {epochs} epochs: {shlex.join(command[1:])}", flush=True)
+    if args.threads:
+        torch.set_num_threads(args.threads)  # the device record names the threads the run gets
+    write_provenance(run, command[2:])
     start = time.perf_counter()
-    run.mkdir(parents=True, exist_ok=True)
     with open(run / "train.log", "a") as log:
         subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
     wall_s = time.perf_counter() - start
@@ -111,20 +129,28 @@ def score(model: str, path: Path, args) -> dict:
     return {name: report["metrics"].get(name) for name in ("fid", "kid", "critic_neg_w", "recon_l1")}
 
 
-def rows(model: str, scores: dict, epochs: int, wall_s: float | None, args, taken: str | None = None) -> list[dict]:
+def rows(model: str, scores: dict, epochs: int, wall_s: float | None, args, run: Path | None,
+         taken: str | None = None) -> list[dict]:
+    """The model's rows; ``run``: the folder it trained in (or that holds the taken checkpoint),
+    whose provenance and config give the commit and the precision."""
     if taken:
         command = f"taken from {taken} (its run's config.yaml has the command)"
     else:
         command = shlex.join(["python", "train.py", *train_command(model, Path("data/offline/pool.npz"),
-                                                                   Path("data/offline/heldout.npz"), epochs, 0, [])])
+                                                                   Path("data/offline/heldout.npz"), epochs, 0,
+                                                                   args.extra)])
         command = command.replace("--seed_everything 0 --data.seed 0", "--seed_everything {seed} --data.seed {seed}")
+    segments = provenance(run) if run else []
+    precision = one_value(precisions(run)) if run else None
+    commit, device = (one_value([s.get(key) for s in segments]) for key in ("commit", "device"))
     out = []
     for metric, value in scores.items():
         if value is None:
             continue
         out.append({"setting": model, "metric": metric, "direction": METRICS[metric], "command": command,
                     "seeds": [args.seed], "per_seed": [round(value, 6)], "mean": round(value, 6), "std": None,
-                    "epochs": epochs, "device": args.device_name, "wall_s": None if wall_s is None else round(wall_s),
+                    "epochs": epochs, "device": device or args.device_name,
+                    "precision": precision, "commit": commit, "wall_s": None if wall_s is None else round(wall_s),
                     "torch": torch.__version__.split("+")[0]})
     return out
 
@@ -148,6 +174,17 @@ def figure(checkpoints: dict[str, Path], out: Path, seed: int) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def budget_line(result: dict) -> str:
+    """The README's statement of the budget, from the rows."""
+    epochs = sorted({r["epochs"] for r in result["rows"]})
+    precisions = sorted({r.get("precision") or "unknown" for r in result["rows"]})
+    commits = sorted({r.get("commit") or "unknown" for r in result["rows"]})
+    budget = (f"one budget: every model {epochs[0]} epochs of the pool" if len(epochs) == 1 else
+              f"budgets differ: {', '.join(map(str, epochs))} epochs (see the epochs column)")
+    return (f"Budget — {budget}; precision {', '.join(precisions)}; commit {', '.join(commits)}; "
+            f"seed {result['rows'][0]['seeds'][0] if result['rows'] else '—'}.")
 
 
 def table(result: dict) -> str:
@@ -177,17 +214,20 @@ def update_readme(result: dict, readme: Path) -> None:
     if BEGIN not in text or END not in text:
         raise SystemExit(f"error: {readme} has no {BEGIN} ... {END} block for the table")
     head, rest = text.split(BEGIN, 1)
-    readme.write_text(f"{head}{BEGIN}\n{table(result)}\n{END}{rest.split(END, 1)[1]}")
+    readme.write_text(f"{head}{BEGIN}\n{budget_line(result)}\n\n{table(result)}\n{END}{rest.split(END, 1)[1]}")
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     allow_abbrev=False)  # --model.x is passed on, never taken for --models
     parser.add_argument("--pool", type=Path, required=True,
                         help="the training digits (.npz, benchmarks/offline_mnist.py)")
     parser.add_argument("--heldout", type=Path, required=True, help="the held-out digits (.npz)")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "leaderboard", help="one run folder per model")
-    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {', '.join(MODELS)}")
-    parser.add_argument("--epochs", type=int, help="one budget for every model instead of each one's own")
+    parser.add_argument("--models", help="comma-separated model configs or variants (default: every image model "
+                                         f"there is a config for, of {', '.join(IMAGE_MODELS)})")
+    parser.add_argument("--epochs", type=int, default=MIN_EPOCHS,
+                        help=f"the one budget: epochs every model trains (at least {MIN_EPOCHS})")
     parser.add_argument("--checkpoint", action="append", default=[], metavar="MODEL=PATH",
                         help="score this finished checkpoint or run folder instead of training (repeatable)")
     parser.add_argument("--seed", type=int, default=0)
@@ -196,18 +236,27 @@ def parse_args(argv=None):
     parser.add_argument("--real", type=int, default=0, help="held-out digits scored (0: all)")
     parser.add_argument("--critic_steps", type=int, default=50,
                         help="steps of the independent critic (aegan.evaluate's default is 2,000; 50 keeps "
-                             "seven models within minutes each on a CPU)")
+                             "every model within minutes on a CPU)")
     parser.add_argument("--device", default="cpu", help="scoring device: cpu, cuda or auto")
-    parser.add_argument("--device_name", default=f"CPU, {os.cpu_count()} cores ({platform.machine()})",
-                        help="how the JSON names the training device")
+    parser.add_argument("--device_name", default="unrecorded",
+                        help="how the JSON names the training device of a run that recorded none")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "leaderboard.json")
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "leaderboard_samples.png")
     parser.add_argument("--readme", type=Path, help="replace the table between the leaderboard markers of this file")
-    args = parser.parse_args(argv)
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in args.models if m not in MODELS]
-    if unknown:
-        parser.error(f"unknown model {unknown[0]!r}; valid choices: {', '.join(MODELS)}")
+    args, unknown = parser.parse_known_args(argv)
+    passed = [a for a in unknown if not a.startswith("--") or a.split("=", 1)[0].split(".")[0] in
+              ("--trainer", "--model", "--data")]
+    if len(passed) != len(unknown) or (passed and not passed[0].startswith("--")):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)} (training flags passed on start with "
+                     f"--trainer., --model. or --data.)")
+    args.extra = [*shlex.split(args.train_args), *passed]
+    valid = model_names()
+    args.models = [m.strip() for m in (args.models or ",".join(default_models())).split(",") if m.strip()]
+    unknown_models = [m for m in args.models if m not in valid]
+    if unknown_models:
+        parser.error(f"unknown model {unknown_models[0]!r}; valid choices: {', '.join(valid)}")
+    if args.epochs < MIN_EPOCHS:
+        parser.error(f"--epochs {args.epochs}: the one budget is at least {MIN_EPOCHS} epochs")
     args.taken = dict(c.split("=", 1) for c in args.checkpoint)
     for path in (args.pool, args.heldout):
         if not path.is_file():
@@ -218,25 +267,30 @@ def parse_args(argv=None):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     result = {"study": "leaderboard", "protocol": f"offline MNIST: train {args.pool.name}, score on every digit of "
-              f"{args.heldout.name} (aegan.evaluate; critic {args.critic_steps} steps)", "rows": []}
+              f"{args.heldout.name} (aegan.evaluate; critic {args.critic_steps} steps)",
+              "budget": {"epochs": args.epochs}, "rows": []}
     checkpoints = {}
     for model in args.models:
-        epochs = args.epochs or MODELS[model][2]
-        wall_s = None
+        epochs, wall_s, run = args.epochs, None, args.runs / model
+        arguments = train_command(model, args.pool, args.heldout, epochs, args.seed, args.extra)
         if model in args.taken:
             path = checkpoint_path(args.taken[model])
             epochs = torch.load(path, map_location="cpu", weights_only=False)["epoch"] + 1
-        elif (path := finished(args.runs / model, epochs)) is None:
-            path, wall_s = train(model, args.runs / model, args, epochs)
-        elif (args.runs / model / "wall_s.txt").exists():
-            wall_s = float((args.runs / model / "wall_s.txt").read_text())
+            # the run folder: where it recorded its provenance, else where its config.yaml is
+            run = next((p for p in path.resolve().parents if (p / PROVENANCE).exists()),
+                       next((p for p in path.resolve().parents if (p / "config.yaml").exists()), None))
+        elif (path := finished(run, epochs, arguments)) is None:
+            path, wall_s = train(model, run, args, epochs, arguments)
+        elif (run / "wall_s.txt").exists():
+            wall_s = float((run / "wall_s.txt").read_text())
         print(f"[{model}] scoring {path}", flush=True)
         scores = score(model, path, args) | {"epoch_s": wall_s / epochs if wall_s else None}
-        result["rows"] += rows(model, scores, epochs, wall_s, args, args.taken.get(model))
+        result["rows"] += rows(model, scores, epochs, wall_s, args, run, args.taken.get(model))
         checkpoints[model] = path
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     figure(checkpoints, args.figure, args.seed)
+    print(budget_line(result))
     print(table(result))
     print(f"written: {args.out}, {args.figure}")
     if args.readme:

@@ -1,10 +1,13 @@
 """Seeded studies from their runs' CSV logs: InfoGAN's code accuracy and the toy mode coverage.
 
-Each run trains with the CSV logger into ``<runs>/<setting>_s<seed>`` (``runs/bg.sh``-style
-launchers also write ``<setting>_s<seed>.times``, the wall-clock segments), e.g.::
+Each run trains with the CSV logger into ``<runs>/<setting>_s<seed>``. ``run`` starts (or
+resumes) the runs of a setting as the study defines them, one torch thread each, recording what
+each segment trains on in ``<run>/provenance.jsonl`` (commit, device, torch, flags; written
+before it trains, :func:`aae_paper.write_provenance`) and its wall-clock segments
+(``<setting>_s<seed>.times``)::
 
-    python train.py --model gan_toy --model.pack 4 --seed_everything 0 --data.seed 0 \\
-        --trainer.logger lightning.pytorch.loggers.CSVLogger --trainer.logger.save_dir runs/studies/pacgan_grid_s0
+    python benchmarks/studies.py run modes pacgan4_grid --seeds 0 1 2      # runs/studies/pacgan4_grid_s{0,1,2}
+    python benchmarks/studies.py commands modes                            # every setting's command
 
 Then, for STUDY ``infogan`` or ``modes``::
 
@@ -14,94 +17,182 @@ Then, for STUDY ``infogan`` or ``modes``::
 
 A run's number is the one logged after its last completed epoch (never the best epoch, which
 would choose on the test data): InfoGAN's ``test/q_accuracy`` on the 2,000 held-out digits
-(Q's code matched one to one to the digits), and the ``eval/modes_covered`` and
-``eval/high_quality`` of 2,500 samples for the toy mixtures (VEEGAN / PacGAN protocol).
+(Q's code matched one to one to the digits, Q reading them with the BatchNorm statistics of the
+fakes it trains on), and the ``eval/modes_covered``, ``eval/high_quality`` and
+``eval/reverse_kl`` of 2,500 samples for the toy mixtures (VEEGAN / PacGAN protocol).
+
+GAN, PacGAN2 and PacGAN4 on the grid train at equal updates, as PacGAN's own runs do: every
+step takes 100 packs (batch 100 m for packs of m), so an epoch of the 90,000 training points
+has 900 / m steps, and PacGAN_m trains m times the epochs, with its learning-rate cut m times
+later: 25,200 steps each, the cut after 11,700 (:func:`equal_updates`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import shlex
 import statistics
+import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from aae_paper import OFFLINE, last_values  # noqa: E402
+from aae_paper import OFFLINE, WHERE, last_values, one_value, write_provenance  # noqa: E402
 
-MODE_METRICS = {"modes": ("eval/modes_covered", "max"), "high_quality": ("eval/high_quality", "max")}
-# study -> protocol, and setting -> (what it is, command flags, {metric: (logged metric, direction)},
-# the paper's number, the bar of issue 15)
+MODE_METRICS = {"modes": ("eval/modes_covered", "max"), "high_quality": ("eval/high_quality", "max"),
+                "reverse_kl": ("eval/reverse_kl", "min")}
+#: the toy grid's training points (configs gan_toy, pacgan_toy: 100,000 points, 10% held out)
+GRID_POINTS = 90_000
+#: gan_toy's recipe: 28 epochs of 900 steps, the learning rates / 10 after epoch 13
+GAN_TOY_EPOCHS, GAN_TOY_MILESTONE = 28, 13
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row group of a study: what it is, its flags to ``train.py``, the epochs it trains,
+    {metric: (logged metric, direction)}, the paper's number and the issue's bar."""
+    what: str
+    flags: str
+    epochs: int
+    metrics: dict = field(default_factory=lambda: MODE_METRICS)
+    paper: str = "—"
+    bar: str = "—"
+    steps: int | None = None  # optimizer steps per phase, where a study compares at equal updates
+
+    def command(self, epochs: int | None = None) -> str:
+        return (f"python train.py {self.flags} --seed_everything {{seed}} --data.seed {{seed}} "
+                f"--trainer.max_epochs {epochs or self.epochs}")
+
+
+def equal_updates(pack: int, config: str = "gan_toy", epochs: int = GAN_TOY_EPOCHS,
+                  milestone: int | None = GAN_TOY_MILESTONE) -> tuple[str, int, int]:
+    """(flags, epochs, steps) of PacGAN_``pack`` at the plain GAN's updates: 100 packs per step,
+    ``pack`` times the epochs and the milestone of the GAN's ``epochs`` and ``milestone``."""
+    steps_per_epoch = GRID_POINTS // (100 * pack)
+    if GRID_POINTS % (100 * pack):
+        raise ValueError(f"pack {pack} does not divide the grid's {GRID_POINTS} points into whole steps of 100 packs")
+    flags = f"--model {config}"
+    if pack > 1:
+        flags += f" --model.pack {pack} --data.batch_size {100 * pack}"
+        if milestone is not None:
+            flags += f" --model.lr_milestones [{milestone * pack}]"
+    return flags, epochs * pack, epochs * pack * steps_per_epoch
+
+
+def _equal(what: str, pack: int, paper: str, bar: str = "—", **kwargs) -> Setting:
+    flags, epochs, steps = equal_updates(pack, **kwargs)
+    return Setting(what, flags, epochs, paper=paper, bar=bar, steps=steps)
+
+
+#: PacGAN's Table 1 (10 trials, 400,000 steps): modes / high quality / reverse KL
+PACGAN_TABLE = {1: "17.3 modes, 94.8%, reverse KL 0.70", 2: "23.8 modes, 91.3%, reverse KL 0.13",
+                4: "24.8 modes, 93.6%, reverse KL 0.04"}
+#: PacGAN's own nets, one setting: PacGAN4 for 100 of the plain GAN's epochs, 90,000 steps (400 epochs of
+#: 225), 44 CPU-minutes on one thread; their runs make 400,000 (--train_args "--trainer.max_epochs 1778", 3.3 h)
+PAPER_NETS_EPOCHS = 100
+GRID_BAR = "≥ 24 modes, ≥ 90% (one method)"
+
 STUDIES = {
     "infogan": {
         "protocol": "offline MNIST: train on mnist5k + the first 6,000 digits of mnist-test-8k.npz, test on its "
-                    "last 2,000 digits; Q's categorical code matched one to one to the digits",
+                    "last 2,000 digits; Q's categorical code matched one to one to the digits, Q reading them "
+                    "with the BatchNorm statistics of the fakes it trains on (q_statistics fakes)",
         "settings": {
-            "infogan": ("InfoGAN, official recipe", f"--model infogan {OFFLINE}",
-                        {"code_accuracy": ("test/q_accuracy", "max")}, "about 95% (5% error; full MNIST)",
-                        "≥ 95%"),
+            # 65 epochs of 77 steps of batch 128: 5,005 steps, the official run's 5,000
+            "infogan": Setting("InfoGAN, official recipe", f"--model infogan {OFFLINE}", 65,
+                               {"code_accuracy": ("test/q_accuracy", "max")}, "about 95% (5% error; full MNIST)",
+                               "≥ 95%"),
         },
     },
     "modes": {
         "protocol": "2-D Gaussian mixtures (grid: 25 modes, std 0.05; ring: 8 modes, std 0.02); 2,500 samples; "
-                    "high quality: within 3 std of a mode; covered: nearest mode of a high-quality sample",
+                    "high quality: within 3 std of a mode; covered: nearest mode of a high-quality sample; reverse "
+                    "KL: of the high-quality samples' shares of the modes to uniform. GAN and PacGAN_m on the grid "
+                    "at equal updates: 100 packs per step, 25,200 steps, lr / 10 after 11,700",
         "settings": {
-            "gan_grid": ("GAN, grid", "--model gan_toy", MODE_METRICS, "17.3 modes, 94.8%", "≥ 24 modes, ≥ 90%"),
-            "pacgan_grid": ("PacGAN4 (GAN, pack 4), grid",
-                            "--model gan_toy --model.pack 4 --data.batch_size 400 --model.lr_milestones [7]",
-                            MODE_METRICS, "24.8 modes, 93.6%", "—"),
-            "alpha_gan_grid": ("alpha-GAN, grid", "--model alpha_gan_toy", MODE_METRICS, "—", "≥ 24 modes, ≥ 90%"),
-            "ali_grid": ("ALI, grid", "--model ali_toy", MODE_METRICS, "24.1 modes, 95.7%", "≥ 24 modes, ≥ 90%"),
-            "gan_ring": ("GAN, ring", "--model gan_toy --data.name toy_ring --model.lr_milestones [7]",
-                         MODE_METRICS, "—", "8 modes"),
-            "alpha_gan_ring": ("alpha-GAN, ring",
-                               "--model alpha_gan_toy --data.name toy_ring --model.lr_milestones [14]",
-                               MODE_METRICS, "—", "8 modes"),
+            "gan_grid": _equal("GAN, grid", 1, PACGAN_TABLE[1], GRID_BAR),
+            "pacgan2_grid": _equal("PacGAN2 (GAN, pack 2), grid", 2, PACGAN_TABLE[2], GRID_BAR),
+            "pacgan4_grid": _equal("PacGAN4 (GAN, pack 4), grid", 4, PACGAN_TABLE[4], GRID_BAR),
+            "pacgan4_grid_paper_nets": _equal(
+                "PacGAN4 with PacGAN's own nets and optimiser (pacgan_toy), grid", 4, PACGAN_TABLE[4], GRID_BAR,
+                config="pacgan_toy", epochs=PAPER_NETS_EPOCHS, milestone=None),
+            "alpha_gan_grid": Setting("alpha-GAN, grid", "--model alpha_gan_toy", 35, bar=GRID_BAR),
+            "ali_grid": Setting("ALI, grid", "--model ali_toy", 28, paper="24.1 modes, 95.7%", bar=GRID_BAR),
+            "gan_ring": Setting("GAN, ring", "--model gan_toy --data.name toy_ring --model.lr_milestones [7]", 14,
+                                bar="8 modes"),
+            "alpha_gan_ring": Setting("alpha-GAN, ring",
+                                      "--model alpha_gan_toy --data.name toy_ring --model.lr_milestones [14]", 20,
+                                      bar="8 modes"),
         },
     },
 }
 BEGIN, END = "<!-- {study} rows: made by benchmarks/studies.py readme {study} -->", "<!-- /{study} rows -->"
 
 
+def _finite(values: list[float]) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
 def make_json(study: str, runs: Path, out: Path) -> dict:
     import torch
 
     rows = []
-    for setting, (what, flags, metrics, paper, bar) in STUDIES[study]["settings"].items():
-        for metric, (logged, direction) in metrics.items():
-            found = last_values(runs, setting, logged)
-            seeds, per_seed, epochs, walls, planned = (found[k] for k in ("seeds", "per_seed", "epochs", "wall_s",
-                                                                          "planned"))
+    for name, setting in STUDIES[study]["settings"].items():
+        for metric, (logged, direction) in setting.metrics.items():
+            found = last_values(runs, name, logged)
+            seeds, per_seed, epochs, walls, planned = (
+                found[k] for k in ("seeds", "per_seed", "epochs", "wall_s", "planned"))
             if not seeds:
                 continue
-            rows.append({"setting": setting, "what": what, "metric": metric, "direction": direction,
-                         "command": f"python train.py {flags} --seed_everything {{seed}} --data.seed {{seed}} "
-                                    f"--trainer.max_epochs {max(epochs)}", "epochs_planned": planned,
-                         "seeds": seeds, "per_seed": per_seed, "mean": round(statistics.mean(per_seed), 4),
-                         "std": round(statistics.stdev(per_seed), 4) if len(per_seed) > 1 else None,
-                         "epochs": min(epochs), "epochs_per_seed": epochs, "device": "CPU, 2 cores (shared)",
-                         "wall_s": sum(walls), "torch": torch.__version__.split("+")[0], "logged_metric": logged,
-                         "paper": paper, "bar": bar})
+            # reverse KL is infinite where no sample is high quality: kept out of JSON as null
+            finite = _finite(per_seed)
+            row = {
+                "setting": name, "what": setting.what, "metric": metric, "direction": direction,
+                # the command the runs recorded (a longer run through --train_args reads true), else the setting's
+                "command": one_value(found["command"]) or setting.command(max(epochs)), "seeds": seeds,
+                "per_seed": [v if math.isfinite(v) else None for v in per_seed],
+                "mean": round(statistics.mean(per_seed), 4) if finite else None,
+                "std": round(statistics.stdev(per_seed), 4) if finite and len(per_seed) > 1 else None,
+                "epochs": min(epochs), "epochs_per_seed": epochs, "epochs_planned": planned,
+                "steps": None if setting.steps is None else setting.steps * min(epochs) // setting.epochs,
+                "device": one_value(found["device"]) or "CPU, 2 cores (shared)",
+                "precision": one_value(found["precision"]), "commit": one_value(found["commit"]),
+                "wall_s": sum(walls), "torch": one_value(found["torch"]) or torch.__version__.split("+")[0],
+                "logged_metric": logged, "paper": setting.paper, "bar": setting.bar}
+            for key in WHERE:  # each seed's value beside, where the seeds differ
+                if len(set(found[key])) > 1:
+                    row[f"{key}_per_seed"] = found[key]
+            rows.append(row)
     result = {"study": study, "protocol": STUDIES[study]["protocol"], "written": time.strftime("%Y-%m-%d"),
               "rows": rows}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     return result
 
 
-def _value(metric: str, value: float) -> str:
-    return f"{value:.1f}" if metric == "modes" else f"{100 * value:.1f}%"
+def _value(metric: str, value: float | None) -> str:
+    if value is None:
+        return "∞"
+    if metric == "modes":
+        return f"{value:.1f}"
+    return f"{value:.2f}" if metric == "reverse_kl" else f"{100 * value:.1f}%"
 
 
 def _spread(metric: str, row: dict) -> str:
-    if row["std"] is None:
+    if len(row["seeds"]) == 1:
         return f"{_value(metric, row['mean'])} (seed {row['seeds'][0]})"
-    std = f"{row['std']:.1f}" if metric == "modes" else f"{100 * row['std']:.1f}"
     per_seed = ", ".join(_value(metric, v) for v in row["per_seed"])
+    if row["std"] is None:
+        return f"{_value(metric, row['mean'])} (seeds {row['seeds']}: {per_seed})"
+    std = f"{100 * row['std']:.1f}" if metric == "high_quality" else f"{row['std']:.{1 if metric == 'modes' else 2}f}"
     return f"{_value(metric, row['mean'])} ± {std} (seeds {row['seeds']}: {per_seed})"
 
 
@@ -110,11 +201,13 @@ def readme_rows(result: dict) -> str:
     for row in result["rows"]:
         by_setting.setdefault(row["setting"], []).append(row)
     lines = ["| setting | command (seeds as listed) | ours | paper | bar |", "| --- | --- | --- | --- | --- |"]
-    for setting, rows in by_setting.items():
+    for rows in by_setting.values():
         ours = "; ".join(f"{r['metric'].replace('_', ' ')} {_spread(r['metric'], r)}" for r in rows)
         epochs = "/".join(str(e) for e in rows[0]["epochs_per_seed"])
-        lines.append(f"| {rows[0]['what']} | `{rows[0]['command']}` | {ours}, after {epochs} epochs, CPU "
-                     f"| {rows[0]['paper']} | {rows[0]['bar']} |")
+        steps = f" ({rows[0]['steps']:,} steps)" if rows[0].get("steps") else ""
+        lines.append(f"| {rows[0]['what']} | `{rows[0]['command']}` | {ours}, after {epochs} epochs{steps}, "
+                     f"{rows[0]['device']}, {rows[0].get('precision') or '32-true'} | {rows[0]['paper']} "
+                     f"| {rows[0]['bar']} |")
     return "\n".join(lines)
 
 
@@ -125,6 +218,39 @@ def update_readme(study: str, result: dict, readme: Path) -> None:
         raise SystemExit(f"error: {readme} has no {begin} ... {end} block")
     head, rest = text.split(begin, 1)
     readme.write_text(f"{head}{begin}\n{readme_rows(result)}\n{end}{rest.split(end, 1)[1]}")
+
+
+def run_setting(study: str, name: str, seeds: list[int], runs: Path, threads: int, extra: list[str],
+                dry_run: bool = False) -> list[int]:
+    """Train (or resume, where a checkpoint exists) each seed of a setting in turn, one process
+    each; returns their exit codes."""
+    import torch
+
+    setting = STUDIES[study]["settings"][name]
+    codes = []
+    for seed in seeds:
+        run = runs / f"{name}_s{seed}"
+        resume = ["--ckpt_path", "last"] if any(run.glob("**/checkpoints/last.ckpt")) else []
+        args = [*shlex.split(setting.command().replace("{seed}", str(seed)))[2:], *extra,
+                "--trainer.logger", "lightning.pytorch.loggers.CSVLogger", "--trainer.logger.save_dir", str(run),
+                "--trainer.enable_progress_bar", "false", *resume]
+        command = [sys.executable, str(ROOT / "train.py"), *args]
+        print(f"[{name} seed {seed}] {shlex.join(['python', 'train.py', *args])}", flush=True)
+        if dry_run:
+            continue
+        if threads:
+            torch.set_num_threads(threads)  # the device record names the threads the run gets
+        write_provenance(run, args)
+        times = runs / f"{run.name}.times"
+        with open(times, "a") as f:
+            f.write(f"start {time.time():.0f}\n")
+        env = os.environ | ({"OMP_NUM_THREADS": str(threads)} if threads else {})
+        with open(runs / f"{run.name}.log", "a") as log:
+            code = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+        with open(times, "a") as f:
+            f.write(f"end {time.time():.0f} rc {code}\n")
+        codes.append(code)
+    return codes
 
 
 def make_figure(runs: Path, out: Path, seed: int = 0) -> None:
@@ -152,8 +278,9 @@ def make_figure(runs: Path, out: Path, seed: int = 0) -> None:
         scores = mode_coverage(torch.as_tensor(samples), torch.as_tensor(modes), TOY_STD[data])
         ax.scatter(samples[:, 0], samples[:, 1], s=1, c="k", alpha=0.4)
         ax.scatter(modes[:, 0], modes[:, 1], s=30, facecolors="none", edgecolors="tab:red")
-        ax.set_title(f"{STUDIES['modes']['settings'][setting][0]}\n{scores['modes_covered']} modes, "
-                     f"{100 * scores['high_quality']:.0f}% high quality", fontsize=9)
+        ax.set_title(f"{STUDIES['modes']['settings'][setting].what}\n{scores['modes_covered']} modes, "
+                     f"{100 * scores['high_quality']:.0f}% high quality, reverse KL {scores['reverse_kl']:.2f}",
+                     fontsize=9)
         limit = 1.6 * abs(modes).max()
         ax.set_xlim(-limit, limit)
         ax.set_ylim(-limit, limit)
@@ -168,18 +295,34 @@ def make_figure(runs: Path, out: Path, seed: int = 0) -> None:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["json", "readme", "figure"])
+    parser.add_argument("what", choices=["json", "readme", "figure", "run", "commands"])
     parser.add_argument("study", choices=list(STUDIES))
+    parser.add_argument("setting", nargs="?", help="run: the setting to train")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "studies")
     parser.add_argument("--out", type=Path, help="default: benchmarks/results/STUDY.json (docs/modes_samples.png)")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="run: the seeds, one after another")
+    parser.add_argument("--threads", type=int, default=1, help="run: OMP threads per run (0: torch's default)")
+    parser.add_argument("--train_args", default="", help="run: flags added to every training command (quoted)")
+    parser.add_argument("--dry_run", action="store_true", help="run: print the commands only")
     args = parser.parse_args(argv)
+    settings = STUDIES[args.study]["settings"]
+    if args.what == "run" and args.setting not in settings:
+        parser.error(f"unknown setting {args.setting!r} of study {args.study}; valid choices: {', '.join(settings)}")
     results = args.out or ROOT / "benchmarks" / "results" / f"{args.study}.json"
     if args.what == "json":
         result = make_json(args.study, args.runs, results)
         print(readme_rows(result))
     elif args.what == "readme":
         update_readme(args.study, json.loads(results.read_text()), args.readme)
+    elif args.what == "run":
+        codes = run_setting(args.study, args.setting, args.seeds, args.runs, args.threads,
+                            shlex.split(args.train_args), args.dry_run)
+        sys.exit(max(codes, default=0))
+    elif args.what == "commands":
+        for name, setting in settings.items():
+            steps = f" ({setting.steps:,} steps)" if setting.steps else ""
+            print(f"{name}{steps}: {setting.command()}")
     elif args.study == "modes":
         make_figure(args.runs, args.out or ROOT / "docs" / "modes_samples.png")
     else:

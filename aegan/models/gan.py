@@ -25,6 +25,11 @@ packing fights mode collapse. The packs are consecutive examples of a batch (``b
 should divide by ``pack``; a remainder is left out of D's losses), so D sees batch / pack packs
 of real data and as many of samples per step; the generator's loss is the same one on packs.
 
+PacGAN's own toy nets (``pacgan_toy`` config) need three MLP options: ``gen_hidden`` (G's
+widths, when they do not mirror D's), ``gen_norm="batch"`` (BatchNorm-ReLU hidden layers in G)
+and ``maxout`` (D's hidden units are maxout units of that many pieces). ``init="normal_0.02"``
+draws every weight from N(0, 0.02), as PacGAN, DCGAN and the official InfoGAN do.
+
 D is a trunk (data to features) with a one-logit head, so that InfoGAN
 (:mod:`aegan.models.infogan`) can put its Q head on the same trunk. Validation logs
 ``val/disc_acc_real``, the share of held-out real images D calls real: well below
@@ -41,7 +46,8 @@ from torch import Tensor, nn
 from aegan.errors import ConfigError
 from aegan.losses import accuracy, discriminator_loss, generator_loss
 from aegan.models.base import GenerativeModule, Losses
-from aegan.nets import decoder, trunk
+from aegan.nets import decoder, initialise, mlp_decoder, trunk
+from aegan.nets.family import check_family
 
 
 class GAN(GenerativeModule):
@@ -60,6 +66,11 @@ class GAN(GenerativeModule):
         lr_milestones, lr_gamma: every learning rate is multiplied by ``lr_gamma`` after each of
             these epochs (none: constant).
         compile: ``none``, ``compile`` or ``graph`` (see :class:`~aegan.models.base.GenerativeModule`).
+        gen_hidden: the MLP generator's widths from z outwards (None: ``hidden`` mirrored).
+        gen_norm: ``batch``: BatchNorm between each hidden layer of the MLP generator and its activation.
+        maxout: pieces of each maxout unit in the MLP discriminator's hidden layers (1: ``activation``).
+        leaky_slope: negative slope of the conv discriminator's LeakyReLUs (DCGAN: 0.2).
+        init: weight initialisation of every network, see :data:`aegan.nets.INITS`.
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, latent_dim: int = 100,
@@ -69,7 +80,9 @@ class GAN(GenerativeModule):
                  lr_gen: float = 2e-4, lr_disc: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
                  gen_steps: int = 1, disc_steps: int = 1, compile: Literal["none", "compile", "graph"] = "none",
                  pack: int = 1, lr_milestones: Sequence[int] = (),
-                 lr_gamma: float = 0.1):
+                 lr_gamma: float = 0.1, gen_hidden: Sequence[int] | None = None,
+                 gen_norm: Literal["none", "batch"] = "none", maxout: int = 1, leaky_slope: float = 0.2,
+                 init: Literal["default", "normal_0.01", "normal_0.02"] = "default"):
         super().__init__(data_shape, num_classes, latent_dim, prior, prior_args, betas, compile)
         self.save_hyperparameters()
         self.lr_milestones, self.lr_gamma = tuple(lr_milestones), lr_gamma
@@ -78,10 +91,21 @@ class GAN(GenerativeModule):
         if pack < 1:
             raise ConfigError(f"pack must be at least 1 (1: no packing), got {pack}")
         self.pack = pack  # an attribute, not read from hparams: InfoGAN records its own arguments, which have none
-        self.generator = decoder(net, self.latent_dim, self.data_shape, hidden, channels, norm, activation)
+        check_family(net, norm, activation)
+        if net == "conv" and (gen_hidden is not None or gen_norm != "none" or maxout != 1):
+            raise ConfigError("gen_hidden, gen_norm and maxout shape the MLP nets; conv nets mirror hidden and "
+                              "channels and take norm")
+        if gen_hidden is None:
+            self.generator = decoder(net, self.latent_dim, self.data_shape, hidden, channels, norm, activation,
+                                     mlp_norm=gen_norm)
+        else:
+            # mlp_decoder takes the widths data side first (the trunk it would mirror)
+            self.generator = mlp_decoder(self.latent_dim, list(reversed(gen_hidden)), self.data_shape, activation, gen_norm)
         packed_shape = (pack * self.data_shape[0], *self.data_shape[1:])
-        self.trunk = trunk(net, packed_shape, hidden, channels, norm, activation)
+        self.trunk = trunk(net, packed_shape, hidden, channels, norm, activation, leaky_slope, maxout)
         self.disc_head = nn.Linear(self.trunk.out_features, 1)
+        for network in (self.generator, self.trunk, self.disc_head):
+            initialise(network, init)
 
     # --- protocol --------------------------------------------------------------------------------
 

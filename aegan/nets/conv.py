@@ -2,7 +2,8 @@
 
 Radford et al.'s guidelines: strided convolutions down and transposed strided convolutions up
 instead of pooling; BatchNorm in every hidden layer but the first layer of the down network;
-LeakyReLU(0.2) going down, ReLU going up; no activation on the outputs (logits). With the
+LeakyReLU(0.2) going down (``slope``: the official InfoGAN uses 0.01), ReLU going up; no
+activation on the outputs (logits). With the
 defaults and 28x28 digits this is the InfoGAN paper's MNIST architecture (its appendix C.1):
 
     down: conv 64 4x4/2 - conv 128 4x4/2 BN - FC 1024 BN              (28 -> 14 -> 7)
@@ -45,9 +46,10 @@ def _norm(kind: str, width: int, dims: int) -> list[nn.Module]:
 
 
 def conv_trunk(data_shape: Sequence[int], channels: Sequence[int] = (64, 128), hidden: Sequence[int] = (1024,),
-               norm: str = "batch") -> Trunk:
+               norm: str = "batch", slope: float = 0.2) -> Trunk:
     """Images to features: strided 4x4 convolutions of widths ``channels``, then fully connected
-    layers of widths ``hidden``, each followed by its activation (``out_features`` wide)."""
+    layers of widths ``hidden``, each followed by a LeakyReLU of negative slope ``slope``
+    (``out_features`` wide)."""
     side = _checked_side(data_shape, channels)
     bias = norm == "none"  # a bias right before BatchNorm is cancelled by it
     layers: list[nn.Module] = []
@@ -55,12 +57,12 @@ def conv_trunk(data_shape: Sequence[int], channels: Sequence[int] = (64, 128), h
     for i, out in enumerate(channels):
         first = i == 0  # DCGAN: no BatchNorm on the discriminator's input layer
         layers += [nn.Conv2d(width, out, 4, 2, 1, bias=bias or first), *([] if first else _norm(norm, out, 2)),
-                   nn.LeakyReLU(0.2)]
+                   nn.LeakyReLU(slope)]
         width = out
     layers.append(nn.Flatten())
     width *= side * side
     for out in hidden:
-        layers += [nn.Linear(width, out, bias=bias), *_norm(norm, out, 1), nn.LeakyReLU(0.2)]
+        layers += [nn.Linear(width, out, bias=bias), *_norm(norm, out, 1), nn.LeakyReLU(slope)]
         width = out
     return Trunk(*layers, out_features=width)
 

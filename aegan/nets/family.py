@@ -5,7 +5,9 @@ Both come as a *trunk* (data to features, for a discriminator or an encoder to p
 :class:`~aegan.nets.trunk.Trunk`, which knows its ``out_features``) and a *decoder* (codes to
 data) that mirrors the trunk's widths, so one set of options describes a pair of networks: ``hidden`` are the fully connected widths (after the convolutions, for
 ``conv``), ``channels`` the convolution widths. ``norm`` and ``activation`` concern one family
-each: BatchNorm in the conv nets (``batch`` or ``none``), the MLP's hidden activation.
+each: BatchNorm in the conv nets (``batch`` or ``none``), the MLP's hidden activation. Options
+of one family only: ``slope`` (the conv trunk's LeakyReLU), ``pieces`` (maxout units in the MLP
+trunk) and ``mlp_norm`` (BatchNorm in the MLP decoder's hidden layers).
 """
 
 from __future__ import annotations
@@ -30,18 +32,19 @@ def check_family(net: str, norm: str, activation: str) -> None:
 
 
 def trunk(net: str, data_shape: Sequence[int], hidden: Sequence[int], channels: Sequence[int] = (64, 128),
-          norm: str = "batch", activation: str = "relu") -> Trunk:
+          norm: str = "batch", activation: str = "relu", slope: float = 0.2, pieces: int = 1) -> Trunk:
     """Data to features (``out_features`` wide)."""
     check_family(net, norm, activation)
     if net == "conv":
-        return conv_trunk(data_shape, channels, hidden, norm)
-    return mlp_trunk(data_shape, hidden, activation)
+        return conv_trunk(data_shape, channels, hidden, norm, slope)
+    return mlp_trunk(data_shape, hidden, activation, pieces)
 
 
 def decoder(net: str, in_features: int, data_shape: Sequence[int], hidden: Sequence[int],
-            channels: Sequence[int] = (64, 128), norm: str = "batch", activation: str = "relu") -> nn.Sequential:
+            channels: Sequence[int] = (64, 128), norm: str = "batch", activation: str = "relu",
+            mlp_norm: str = "none") -> nn.Sequential:
     """Codes to data of ``data_shape`` (raw outputs: logits for images); mirrors :func:`trunk`."""
     check_family(net, norm, activation)
     if net == "conv":
         return conv_decoder(in_features, data_shape, channels, hidden, norm)
-    return mlp_decoder(in_features, hidden, data_shape, activation)
+    return mlp_decoder(in_features, hidden, data_shape, activation, mlp_norm)

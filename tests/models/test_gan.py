@@ -1,11 +1,13 @@
 import pytest
 import torch
+import yaml
 
 from aegan.data import AeganDataModule
 from aegan.errors import ConfigError
 from aegan.metrics import sliced_wasserstein
 from aegan.models import GAN, GenerativeModule, InfoGAN
-from tests.conftest import record_phases, tiny_trainer
+from aegan.nets import Maxout
+from tests.conftest import REPO, record_phases, tiny_trainer
 
 TINY_CONV = dict(net="conv", channels=(4, 8), hidden=(16,))
 
@@ -111,3 +113,28 @@ def test_learning_rates_drop_after_their_milestones(seeded):
                 lr_milestones=[1], lr_gamma=0.5)
     tiny_trainer(max_epochs=2, limit_val_batches=0).fit(model, data)
     assert [o.param_groups[0]["lr"] for o in model.optimizers()] == pytest.approx([1e-3, 5e-4])  # disc, gen
+
+
+def test_pacgans_own_nets_from_the_config(seeded):
+    """configs/pacgan_toy.yaml: G 4 x 400 BatchNorm-ReLU, D 3 x 200 maxout of 5 pieces, weights
+    N(0, 0.02) and zero biases, Adam 1e-4 with beta1 0.8, no learning-rate cut; packing widens D's input."""
+    recipe = yaml.safe_load((REPO / "configs" / "pacgan_toy.yaml").read_text())["model"]["init_args"]
+    model = GAN(data_shape=(2,), **(recipe | {"pack": 4}))
+    norms = [m for m in model.generator.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert [n.num_features for n in norms] == [400] * 4
+    maxouts = [m for m in model.trunk if isinstance(m, Maxout)]
+    assert [(m.linear.in_features, m.linear.out_features, m.pieces) for m in maxouts] == \
+        [(8, 1000, 5), (200, 1000, 5), (200, 1000, 5)]
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    weights = torch.cat([m.weight.flatten() for m in linears])
+    assert abs(weights.std().item() - 0.02) < 0.001 and all(m.bias is None or not m.bias.any() for m in linears)
+    assert (recipe["lr_gen"], recipe["lr_disc"], recipe["betas"][0]) == (1e-4, 1e-4, 0.8)
+    assert not recipe.get("lr_milestones")
+    assert model.eval().sample(5).shape == (5, 2)
+
+
+def test_mlp_options_are_refused_for_conv_nets():
+    with pytest.raises(ConfigError, match="gen_hidden, gen_norm and maxout shape the MLP nets"):
+        GAN(net="conv", channels=(4, 8), hidden=(16,), maxout=5)
+    with pytest.raises(ConfigError, match="unknown init 'xavier'"):
+        GAN(init="xavier")

@@ -11,7 +11,7 @@ the training data (at most ``--real`` examples, 2,000 by default), or every exam
 By default every metric that applies except the independent critic, which trains a network
 (2,000 steps, minutes on a CPU): ask for it with ``--metrics all`` or by name; it prints an
 estimate of its duration after its first steps. On two CPU cores the default run on an AAE
-checkpoint takes well under a minute (the README has the measurement).
+checkpoint takes well under a minute (``docs/metrics.md`` has the measurement).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The AAE paper's semi-supervised and clustering results on the offline MNIST protocol: the
-JSON of results, the learning-curve figure and the README rows, all from the runs' CSV logs, and
-k-means on raw pixels beside the clustering rows.
+JSON of results, the learning-curve figure and the rows of the study's page
+(``docs/results/aae_paper.md``), all from the runs' CSV logs, and k-means on raw pixels beside
+the clustering rows.
 
 Each run trains with the CSV logger into its own folder, ``<runs>/<setting>_s<seed>`` (every
 ``metrics.csv`` below it counts: one per log folder, where a resumed run started a new one), e.g.::
@@ -14,7 +15,8 @@ runs behind the numbers.) Then::
     python benchmarks/aae_paper.py json      # benchmarks/results/aae_paper.json (its k-means rows stay)
     python benchmarks/aae_paper.py kmeans    # the k-means rows kmeans_16, kmeans_30 (seeds 0, 1, 2)
     python benchmarks/aae_paper.py figure    # docs/aae_paper_curves.png
-    python benchmarks/aae_paper.py readme    # the README's AAE paper rows, from the JSON
+    python benchmarks/aae_paper.py page      # the rows of docs/results/aae_paper.md, from the JSON
+    python benchmarks/headlines.py           # then the README's headline table, from every JSON
     python benchmarks/aae_paper.py ablations --runs runs/paper23   # the ablation runs abl_*, as a table
 
 The test error of a run is its error on the 2,000 held-out digits after its last completed
@@ -78,7 +80,7 @@ BARS = {"semi_100": 3.0, "semi_1000": 2.0, "cluster_16": 15.0, "cluster_30": 10.
 #: k-means on raw pixels: setting -> (what it is, number of clusters, the AAE setting it stands beside)
 KMEANS = {"kmeans_16": ("k-means on pixels, 16 clusters", 16, "cluster_16"),
           "kmeans_30": ("k-means on pixels, 30 clusters", 30, "cluster_30")}
-#: the order of the JSON's and the README's rows: each k-means row right below its AAE row
+#: the order of the JSON's and the page's rows: each k-means row right below its AAE row
 ORDER = ["semi_100", "semi_1000", "cluster_16", "kmeans_16", "cluster_30", "kmeans_30"]
 PROVENANCE = "provenance.jsonl"
 #: train.py flags that say where a run logs, not what it trains (left out of a row's command)
@@ -430,7 +432,9 @@ def make_figure(runs: Path, out: Path, rows: dict[str, dict] | None = None) -> N
     fig.savefig(out, dpi=110)
 
 
-BEGIN, END = "<!-- aae_paper rows: made by benchmarks/aae_paper.py readme -->", "<!-- /aae_paper rows -->"
+#: the study's page, whose rows ``page`` writes between BEGIN and END
+PAGE = ROOT / "docs" / "results" / "aae_paper.md"
+BEGIN, END = "<!-- aae_paper rows: made by benchmarks/aae_paper.py page -->", "<!-- /aae_paper rows -->"
 
 
 def summary(values: list[float], seeds: list[int], averaged: bool = True) -> str:
@@ -444,7 +448,41 @@ def summary(values: list[float], seeds: list[int], averaged: bool = True) -> str
     return f"{100 * statistics.mean(values):.2f}% ± {100 * statistics.stdev(values):.2f} (seeds {seeds}: {errors})"
 
 
-def readme_rows(result: dict) -> str:
+def brief(values: list[float], seeds: list[int], averaged: bool = True) -> tuple[str, str]:
+    """:func:`summary` for the README's headline table, as (number, seeds): the same mean and
+    spread, the seeds counted."""
+    if len(values) == 1:
+        return f"{100 * values[0]:.2f}%", f"seed {seeds[0]}"
+    if not averaged:
+        return ", ".join(f"{100 * e:.2f}%" for e in values), f"seeds {seeds}"
+    return f"{100 * statistics.mean(values):.2f}% ± {100 * statistics.stdev(values):.2f}", f"{len(values)} seeds"
+
+
+def headline_rows(result: dict) -> list[dict]:
+    """The README's headline rows of the AAE settings (test error, the paper's, issue 13's bar),
+    each clustering row with its k-means baseline; the k-means rows themselves stay on the page."""
+    rows = {row["setting"]: row for row in result["rows"]}
+    out = []
+    for setting, row in rows.items():
+        if setting not in SETTINGS:
+            continue
+        title, _, _, _, (paper_mean, paper_std) = SETTINGS[setting]
+        epochs = row["epochs_per_seed"]
+        number, seeds = brief(row["per_seed"], row["seeds"], len(set(epochs)) == 1)
+        done = "/".join(map(str, epochs)) if len(set(epochs)) > 1 else str(epochs[0])
+        planned = [p for p in row.get("epochs_planned") or [] if p]
+        if any(p > e for p, e in zip(row.get("epochs_planned") or [], epochs) if p):
+            done += f" of {max(planned)} planned"
+        ours = f"test error {number} ({seeds}, {done} epochs)"
+        for name, (_, _, beside) in KMEANS.items():
+            if beside == setting and name in rows:
+                ours += "; k-means on pixels {} ({})".format(*brief(rows[name]["per_seed"], rows[name]["seeds"]))
+        out.append({"setting": title, "ours": ours, "paper": f"{paper_mean}% ± {paper_std}",
+                    "bar": f"≤ {BARS[setting]}%" if setting in BARS else "—"})
+    return out
+
+
+def page_rows(result: dict) -> str:
     lines = ["| setting | command (`$OFFLINE` above; seeds as listed) | ours: test error | paper (50,000-digit pool) |",
              "| --- | --- | --- | --- |"]
     for row in result["rows"]:
@@ -471,24 +509,26 @@ def readme_rows(result: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(result: dict, readme: Path) -> None:
-    text = readme.read_text()
+def update_page(result: dict, page: Path = PAGE) -> None:
+    """Replace the rows between the markers of ``page`` (the study's page) with the JSON's."""
+    text = page.read_text()
     if BEGIN not in text or END not in text:
-        sys.exit(f"{readme} has no {BEGIN} ... {END} block to fill")
+        sys.exit(f"{page} has no {BEGIN} ... {END} block to fill (the rows live in {PAGE.relative_to(ROOT)})")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{BEGIN}\n{readme_rows(result)}\n{END}{tail}")
+    page.write_text(f"{head}{BEGIN}\n{page_rows(result)}\n{END}{tail}")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["json", "kmeans", "figure", "readme", "ablations", "provenance"])
+    parser.add_argument("what", choices=["json", "kmeans", "figure", "page", "readme", "ablations", "provenance"],
+                        help="page (readme: its old name): the rows of the study's page, from the JSON")
     parser.add_argument("run", nargs="?", type=Path,
                         help="provenance: the run's folder (runs/paper/NAME); train.py's flags follow it")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs/paper", help="one folder per <setting>_s<seed>")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/aae_paper.json")
     parser.add_argument("--figure", type=Path, default=ROOT / "docs/aae_paper_curves.png")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--page", type=Path, default=PAGE, help="the page whose rows page writes")
     parser.add_argument("--pool", default=POOL, help="kmeans: the training pool (.npz), as --data.path")
     parser.add_argument("--heldout", default=HELDOUT,
                         help="kmeans: the held-out digits (.npz), as --data.test_path")
@@ -520,9 +560,9 @@ def main(argv=None):
             print(args.figure)
         elif args.what == "ablations":
             print(ablation_rows(args.runs, args.prefix))
-        elif args.what == "readme":
-            update_readme(json.loads(args.json.read_text()), args.readme)
-            print(f"{args.readme}: rows from {args.json}")
+        elif args.what in ("page", "readme"):
+            update_page(json.loads(args.json.read_text()), args.page)
+            print(f"{args.page}: rows from {args.json}; the README's headline table: python benchmarks/headlines.py")
         else:
             parser.error("provenance takes the run's folder first: aae_paper.py provenance runs/paper/NAME")
     except ConfigError as error:  # bad input: one line, no traceback

@@ -2,11 +2,14 @@
 
 Trains each model for the same number of epochs (``--epochs``, at least 5; or takes a finished
 checkpoint), scores every one with ``aegan.evaluate`` on the held-out digits, and writes the
-JSON, a figure of samples side by side and, with ``--readme``, the README's table:
+JSON, a figure of samples side by side and, with ``--page``, the table of the study's page
+(``docs/results/leaderboard.md``); ``page`` writes that table again from the JSON alone:
 
     python benchmarks/offline_mnist.py mnist-test-8k.npz --out data/offline
     python benchmarks/leaderboard.py --pool data/offline/pool.npz --heldout data/offline/heldout.npz \
-        --epochs 5 --readme README.md [--trainer.precision bf16-mixed]
+        --epochs 5 --page docs/results/leaderboard.md [--trainer.precision bf16-mixed]
+    python benchmarks/leaderboard.py page     # the page's table from benchmarks/results/leaderboard.json
+    python benchmarks/headlines.py            # then the README's headline table
 
 Any model config is a model here (``--models gan,vae,bigan``: a new model needs only its name),
 and so is a variant: ``alpha_gan_ae`` is alpha-GAN without its discriminators
@@ -57,6 +60,9 @@ VARIANTS = {"alpha_gan_ae": ("alpha_gan", ["--model.adversarial", "false"])}
 #: the fewest epochs of the one budget (issue 24: at least 5)
 MIN_EPOCHS = 5
 METRICS = {"fid": "min", "kid": "min", "critic_neg_w": "max", "recon_l1": "min", "epoch_s": "min"}
+#: the study's page, whose table ``--page`` (or ``page``) writes between BEGIN and END
+PAGE = ROOT / "docs" / "results" / "leaderboard.md"
+RESULTS = ROOT / "benchmarks" / "results" / "leaderboard.json"
 BEGIN, END = "<!-- leaderboard: made by benchmarks/leaderboard.py -->", "<!-- /leaderboard -->"
 
 
@@ -177,7 +183,7 @@ def figure(checkpoints: dict[str, Path], out: Path, seed: int) -> None:
 
 
 def budget_line(result: dict) -> str:
-    """The README's statement of the budget, from the rows."""
+    """The page's statement of the budget, from the rows."""
     epochs = sorted({r["epochs"] for r in result["rows"]})
     precisions = sorted({r.get("precision") or "unknown" for r in result["rows"]})
     commits = sorted({r.get("commit") or "unknown" for r in result["rows"]})
@@ -209,12 +215,42 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(result: dict, readme: Path) -> None:
-    text = readme.read_text()
+def headline_rows(result: dict) -> list[dict]:
+    """The README's headline row: the best FID, alpha-GAN against its own autoencoder (the
+    alpha-GAN paper's question) where both are there, the epochs and the seed."""
+    fid = {r["setting"]: r for r in result["rows"] if r["metric"] == "fid"}
+    if not fid:
+        return []
+    best = min(fid.values(), key=lambda r: r["mean"])
+    ours = f"best FID {best['mean']:.2f} ({best['setting']}) of {len(fid)} models"
+    if "alpha_gan" in fid and "alpha_gan_ae" in fid:
+        ours += (f"; alpha_gan {fid['alpha_gan']['mean']:.2f} against its autoencoder "
+                 f"{fid['alpha_gan_ae']['mean']:.2f}")
+    epochs = sorted({r["epochs"] for r in result["rows"]})
+    budget = f"{epochs[0]} epochs each" if len(epochs) == 1 else f"budgets differ: {', '.join(map(str, epochs))} epochs"
+    seeds = sorted({s for r in result["rows"] for s in r["seeds"]})
+    return [{"setting": "FID on the held-out digits, every image model", "paper": "—", "bar": "—",
+             "ours": f"{ours} ({budget}; seed {', '.join(map(str, seeds))})"}]
+
+
+def update_page(result: dict, page: Path = PAGE) -> None:
+    """Replace the table between the markers of ``page`` (the study's page) with the JSON's."""
+    text = page.read_text()
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"error: {readme} has no {BEGIN} ... {END} block for the table")
+        raise SystemExit(f"error: {page} has no {BEGIN} ... {END} block for the table "
+                         f"(it lives in {PAGE.relative_to(ROOT)})")
     head, rest = text.split(BEGIN, 1)
-    readme.write_text(f"{head}{BEGIN}\n{budget_line(result)}\n\n{table(result)}\n{END}{rest.split(END, 1)[1]}")
+    page.write_text(f"{head}{BEGIN}\n{budget_line(result)}\n\n{table(result)}\n{END}{rest.split(END, 1)[1]}")
+
+
+def page_main(argv: list[str]) -> None:
+    """``leaderboard.py page``: the page's table again, from the JSON alone (no training, no scoring)."""
+    parser = argparse.ArgumentParser(prog="leaderboard.py page", description=page_main.__doc__)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="the leaderboard's JSON")
+    parser.add_argument("--page", type=Path, default=PAGE)
+    args = parser.parse_args(argv)
+    update_page(json.loads(args.out.read_text()), args.page)
+    print(f"{args.page}: table from {args.out}; the README's headline table: python benchmarks/headlines.py")
 
 
 def parse_args(argv=None):
@@ -240,12 +276,15 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="cpu", help="scoring device: cpu, cuda or auto")
     parser.add_argument("--device_name", default="unrecorded",
                         help="how the JSON names the training device of a run that recorded none")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "leaderboard.json")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--figure", type=Path, default=ROOT / "docs" / "leaderboard_samples.png")
-    parser.add_argument("--readme", type=Path, help="replace the table between the leaderboard markers of this file")
+    parser.add_argument("--page", type=Path, help="replace the table between the leaderboard markers of this file "
+                                                  f"(the study's page: {PAGE.relative_to(ROOT)})")
     args, unknown = parser.parse_known_args(argv)
     passed = [a for a in unknown if not a.startswith("--") or a.split("=", 1)[0].split(".")[0] in
               ("--trainer", "--model", "--data")]
+    if "--readme" in unknown:
+        parser.error(f"--readme is now --page: the table lives in {PAGE.relative_to(ROOT)}")
     if len(passed) != len(unknown) or (passed and not passed[0].startswith("--")):
         parser.error(f"unrecognized arguments: {' '.join(unknown)} (training flags passed on start with "
                      f"--trainer., --model. or --data.)")
@@ -264,7 +303,11 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None) -> dict:
+def main(argv=None) -> dict | None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["page"]:
+        page_main(argv[1:])
+        return None
     args = parse_args(argv)
     result = {"study": "leaderboard", "protocol": f"offline MNIST: train {args.pool.name}, score on every digit of "
               f"{args.heldout.name} (aegan.evaluate; critic {args.critic_steps} steps)",
@@ -293,8 +336,8 @@ def main(argv=None) -> dict:
     print(budget_line(result))
     print(table(result))
     print(f"written: {args.out}, {args.figure}")
-    if args.readme:
-        update_readme(result, args.readme)
+    if args.page:
+        update_page(result, args.page)
     return result
 
 

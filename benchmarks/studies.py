@@ -12,7 +12,8 @@ before it trains, :func:`aae_paper.write_provenance`) and its wall-clock segment
 Then, for STUDY ``infogan`` or ``modes``::
 
     python benchmarks/studies.py json STUDY --runs runs/studies     # benchmarks/results/STUDY.json
-    python benchmarks/studies.py readme STUDY                    # the README's rows, from the JSON
+    python benchmarks/studies.py page STUDY                      # the rows of docs/results/STUDY.md, from the JSON
+    python benchmarks/headlines.py                               # then the README's headline table
     python benchmarks/studies.py figure modes --runs runs/studies    # docs/modes_samples.png
 
 A run's number is the one logged after its last completed epoch (never the best epoch, which
@@ -134,7 +135,9 @@ STUDIES = {
         },
     },
 }
-BEGIN, END = "<!-- {study} rows: made by benchmarks/studies.py readme {study} -->", "<!-- /{study} rows -->"
+#: each study's page, whose rows ``page STUDY`` writes between BEGIN and END
+PAGES = ROOT / "docs" / "results"
+BEGIN, END = "<!-- {study} rows: made by benchmarks/studies.py page {study} -->", "<!-- /{study} rows -->"
 
 
 def _finite(values: list[float]) -> bool:
@@ -186,38 +189,81 @@ def _value(metric: str, value: float | None) -> str:
     return f"{value:.2f}" if metric == "reverse_kl" else f"{100 * value:.1f}%"
 
 
+def _mean(metric: str, row: dict) -> str:
+    """The mean, ``± std`` where there is one (in points for the fractions shown as percentages)."""
+    if row["std"] is None:
+        return _value(metric, row["mean"])
+    if metric == "modes":
+        std = f"{row['std']:.1f}"
+    else:
+        std = f"{row['std']:.2f}" if metric == "reverse_kl" else f"{100 * row['std']:.1f}"
+    return f"{_value(metric, row['mean'])} ± {std}"
+
+
 def _spread(metric: str, row: dict) -> str:
     if len(row["seeds"]) == 1:
         return f"{_value(metric, row['mean'])} (seed {row['seeds'][0]})"
     per_seed = ", ".join(_value(metric, v) for v in row["per_seed"])
-    if row["std"] is None:
-        return f"{_value(metric, row['mean'])} (seeds {row['seeds']}: {per_seed})"
-    std = f"{100 * row['std']:.1f}" if metric == "high_quality" else f"{row['std']:.{1 if metric == 'modes' else 2}f}"
-    return f"{_value(metric, row['mean'])} ± {std} (seeds {row['seeds']}: {per_seed})"
+    return f"{_mean(metric, row)} (seeds {row['seeds']}: {per_seed})"
 
 
-def readme_rows(result: dict) -> str:
+def _by_setting(result: dict) -> dict[str, list[dict]]:
     by_setting: dict[str, list[dict]] = {}
     for row in result["rows"]:
         by_setting.setdefault(row["setting"], []).append(row)
+    return by_setting
+
+
+def paper_and_bar(study: str, row: dict) -> tuple[str, str]:
+    """The paper's number and the bar of a row's setting: the study's settings (:data:`STUDIES`),
+    or what the row recorded where its setting is no longer one of them."""
+    setting = STUDIES.get(study, {}).get("settings", {}).get(row["setting"])
+    if setting is not None:
+        return setting.paper, setting.bar
+    return row.get("paper") or "—", row.get("bar") or "—"
+
+
+def headline_rows(result: dict) -> list[dict]:
+    """The README's headline rows: per setting, each metric's mean (± std over the seeds), the
+    seeds and epochs, the paper's number and the bar."""
+    names = {"modes": "{} modes", "high_quality": "{} high quality", "reverse_kl": "reverse KL {}"}
+    out = []
+    for rows in _by_setting(result).values():
+        first = rows[0]
+        numbers = ", ".join(names.get(r["metric"], r["metric"].replace("_", " ") + " {}").format(_mean(r["metric"], r))
+                            for r in rows)
+        seeds = f"seed {first['seeds'][0]}" if len(first["seeds"]) == 1 else f"{len(first['seeds'])} seeds"
+        epochs = first["epochs_per_seed"]
+        epochs = "/".join(map(str, epochs)) if len(set(epochs)) > 1 else str(epochs[0])
+        steps = f", {first['steps']:,} steps" if first.get("steps") else ""
+        paper, bar = paper_and_bar(result["study"], first)
+        out.append({"setting": first["what"], "ours": f"{numbers} ({seeds}, {epochs} epochs{steps})",
+                    "paper": paper, "bar": bar})
+    return out
+
+
+def page_rows(result: dict) -> str:
     lines = ["| setting | command (seeds as listed) | ours | paper | bar |", "| --- | --- | --- | --- | --- |"]
-    for rows in by_setting.values():
+    for rows in _by_setting(result).values():
         ours = "; ".join(f"{r['metric'].replace('_', ' ')} {_spread(r['metric'], r)}" for r in rows)
         epochs = "/".join(str(e) for e in rows[0]["epochs_per_seed"])
         steps = f" ({rows[0]['steps']:,} steps)" if rows[0].get("steps") else ""
         lines.append(f"| {rows[0]['what']} | `{rows[0]['command']}` | {ours}, after {epochs} epochs{steps}, "
-                     f"{rows[0]['device']}, {rows[0].get('precision') or '32-true'} | {rows[0]['paper']} "
-                     f"| {rows[0]['bar']} |")
+                     f"{rows[0]['device']}, {rows[0].get('precision') or '32-true'} | "
+                     f"{' | '.join(paper_and_bar(result['study'], rows[0]))} |")
     return "\n".join(lines)
 
 
-def update_readme(study: str, result: dict, readme: Path) -> None:
+def update_page(study: str, result: dict, page: Path | None = None) -> None:
+    """Replace the rows between the study's markers of ``page`` (default: its page) with the JSON's."""
     begin, end = BEGIN.format(study=study), END.format(study=study)
-    text = readme.read_text()
+    page = page or PAGES / f"{study}.md"
+    text = page.read_text()
     if begin not in text or end not in text:
-        raise SystemExit(f"error: {readme} has no {begin} ... {end} block")
+        raise SystemExit(f"error: {page} has no {begin} ... {end} block "
+                         f"(the rows live in {(PAGES / f'{study}.md').relative_to(ROOT)})")
     head, rest = text.split(begin, 1)
-    readme.write_text(f"{head}{begin}\n{readme_rows(result)}\n{end}{rest.split(end, 1)[1]}")
+    page.write_text(f"{head}{begin}\n{page_rows(result)}\n{end}{rest.split(end, 1)[1]}")
 
 
 def run_setting(study: str, name: str, seeds: list[int], runs: Path, threads: int, extra: list[str],
@@ -295,12 +341,14 @@ def make_figure(runs: Path, out: Path, seed: int = 0) -> None:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["json", "readme", "figure", "run", "commands"])
+    parser.add_argument("what", choices=["json", "page", "readme", "figure", "run", "commands"],
+                        help="page (readme: its old name): the rows of docs/results/STUDY.md, from the JSON")
     parser.add_argument("study", choices=list(STUDIES))
     parser.add_argument("setting", nargs="?", help="run: the setting to train")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "studies")
     parser.add_argument("--out", type=Path, help="default: benchmarks/results/STUDY.json (docs/modes_samples.png)")
-    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--page", type=Path, help="page: the file to write the rows into (default: "
+                                                  "docs/results/STUDY.md)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="run: the seeds, one after another")
     parser.add_argument("--threads", type=int, default=1, help="run: OMP threads per run (0: torch's default)")
     parser.add_argument("--train_args", default="", help="run: flags added to every training command (quoted)")
@@ -312,9 +360,11 @@ def main(argv=None):
     results = args.out or ROOT / "benchmarks" / "results" / f"{args.study}.json"
     if args.what == "json":
         result = make_json(args.study, args.runs, results)
-        print(readme_rows(result))
-    elif args.what == "readme":
-        update_readme(args.study, json.loads(results.read_text()), args.readme)
+        print(page_rows(result))
+    elif args.what in ("page", "readme"):
+        update_page(args.study, json.loads(results.read_text()), args.page)
+        print(f"{args.page or PAGES / (args.study + '.md')}: rows from {results}; "
+              "the README's headline table: python benchmarks/headlines.py")
     elif args.what == "run":
         codes = run_setting(args.study, args.setting, args.seeds, args.runs, args.threads,
                             shlex.split(args.train_args), args.dry_run)

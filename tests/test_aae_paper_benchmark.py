@@ -1,4 +1,5 @@
-"""benchmarks/aae_paper.py: the JSON, the figure and the README rows come from the runs' CSV logs."""
+"""benchmarks/aae_paper.py: the JSON, the figure, the rows of the study's page and its README headline rows
+come from the runs' CSV logs."""
 
 import contextlib
 import csv
@@ -54,15 +55,24 @@ def test_json_takes_each_runs_last_epoch_over_all_its_segments(runs, tmp_path):
     assert cluster["per_seed"] == [0.4] and cluster["std"] is None and cluster["epochs_planned"] == [10]
 
 
-def test_readme_rows_replace_the_block_between_the_markers(runs, tmp_path):
+def test_page_rows_replace_the_block_between_the_markers(runs, tmp_path):
     result = aae_paper.make_json(runs, tmp_path / "aae_paper.json")
-    readme = tmp_path / "README.md"
-    readme.write_text(f"before\n{aae_paper.BEGIN}\nold rows\n{aae_paper.END}\nafter\n")
-    aae_paper.update_readme(result, readme)
-    text = readme.read_text()
+    page = tmp_path / "aae_paper.md"
+    page.write_text(f"before\n{aae_paper.BEGIN}\nold rows\n{aae_paper.END}\nafter\n")
+    aae_paper.update_page(result, page)
+    text = page.read_text()
     assert text.startswith("before\n") and text.endswith("after\n") and "old rows" not in text
     assert "3.00% ± 0.71 (seeds [0, 1]: 2.50%, 3.50%) after 3/3 epochs" in text
     assert "40.00% (seed 0) after 2 of 10 planned epochs" in text and "$OFFLINE" in text
+    # the README's headline rows: the same numbers, the seeds counted, the paper's and the bar beside
+    semi, cluster = aae_paper.headline_rows(result)
+    assert semi == {"setting": "semi-supervised, 100 labels", "ours": "test error 3.00% ± 0.71 (2 seeds, 3 epochs)",
+                    "paper": "1.9% ± 0.1", "bar": "≤ 3.0%"}
+    assert cluster["ours"] == "test error 40.00% (seed 0, 2 of 10 planned epochs)" and cluster["paper"] == "9.55% ± 2.05"
+    # a page without the markers is named, with where the rows live
+    (tmp_path / "README.md").write_text("no markers\n")
+    with pytest.raises(SystemExit, match="docs/results/aae_paper.md"):
+        aae_paper.update_page(result, tmp_path / "README.md")
     aae_paper.make_figure(runs, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 10_000
 
@@ -121,13 +131,15 @@ def test_kmeans_rows_fit_the_aae_training_split_and_stand_beside_the_clustering_
     # the runs' rows are rewritten from the logs; the k-means rows stay
     again = aae_paper.make_json(runs, out)
     assert again["rows"][2] == row
-    readme = tmp_path / "README.md"
-    readme.write_text(f"{aae_paper.BEGIN}\n{aae_paper.END}\n")
-    aae_paper.update_readme(again, readme)
-    lines = readme.read_text().splitlines()
+    page = tmp_path / "aae_paper.md"
+    page.write_text(f"{aae_paper.BEGIN}\n{aae_paper.END}\n")
+    aae_paper.update_page(again, page)
+    lines = page.read_text().splitlines()
     beside = lines.index(next(line for line in lines if line.startswith("| clustering, 16 clusters"))) + 1
     assert lines[beside].startswith("| k-means on pixels, 16 clusters | `python benchmarks/aae_paper.py kmeans")
     assert "0.00% ± 0.00 (seeds [0, 1]: 0.00%, 0.00%); by majority vote" in lines[beside]
+    (_, cluster) = aae_paper.headline_rows(again)  # the headline's clustering row has its k-means baseline
+    assert cluster["ours"] == "test error 40.00% (seed 0, 2 of 10 planned epochs); k-means on pixels 0.00% ± 0.00 (2 seeds)"
 
 
 def test_rows_record_the_commit_device_precision_and_command_each_run_trained_on(runs, tmp_path):

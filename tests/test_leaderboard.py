@@ -1,6 +1,7 @@
 """benchmarks/leaderboard.py end to end on tiny settings: it trains every model for one budget
 with train.py, scores with aegan.evaluate, and writes the JSON (with each run's precision and
-commit), the figure and the README table with its budget."""
+commit), the figure and the table of its page (docs/results/leaderboard.md) with its budget; the page's
+table again from the JSON alone; the README's headline row."""
 
 import importlib.util
 import json
@@ -31,13 +32,13 @@ def test_the_leaderboard_trains_every_model_for_one_budget_and_writes_its_table(
     digits = load_mnist5k()
     np.savez(tmp_path / "pool.npz", x=digits.x[:200, 0], y=digits.y[:200])
     np.savez(tmp_path / "heldout.npz", x=digits.x[-64:, 0], y=digits.y[-64:])
-    readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- leaderboard: made by benchmarks/leaderboard.py -->\nold\n<!-- /leaderboard -->\nend\n")
+    page = tmp_path / "leaderboard.md"
+    page.write_text("intro\n<!-- leaderboard: made by benchmarks/leaderboard.py -->\nold\n<!-- /leaderboard -->\nend\n")
     common = ["--pool", str(tmp_path / "pool.npz"), "--heldout", str(tmp_path / "heldout.npz"), "--runs",
               str(tmp_path / "runs"), "--epochs", "5", "--train_args", TINY, "--critic_steps", "5",
               "--out", str(tmp_path / "lb.json"), "--figure", str(tmp_path / "lb.png")]
     bf16 = ["--trainer.precision", "bf16-mixed"]  # passed on to every training command
-    done = leaderboard([*common, "--models", "gan,vae", "--readme", str(readme), *bf16], tmp_path)
+    done = leaderboard([*common, "--models", "gan,vae", "--page", str(page), *bf16], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("] training 5 epochs") == 2 and done.stdout.count("--trainer.precision bf16-mixed") == 2
     result = json.loads((tmp_path / "lb.json").read_text())
@@ -52,7 +53,7 @@ def test_the_leaderboard_trains_every_model_for_one_budget_and_writes_its_table(
         assert row["precision"] == "bf16-mixed" and row["commit"] == commit
         assert "--trainer.precision bf16-mixed" in row["command"] and row["device"].endswith("1 torch thread")
     assert (tmp_path / "lb.png").stat().st_size > 5_000
-    text = readme.read_text()
+    text = page.read_text()
     assert text.startswith("intro\n") and text.endswith("end\n") and "old" not in text
     assert "| gan | 5 |" in text and "| vae | 5 |" in text
     assert "Budget — one budget: every model 5 epochs of the pool; precision bf16-mixed; commit " in text
@@ -66,6 +67,30 @@ def test_the_leaderboard_trains_every_model_for_one_budget_and_writes_its_table(
     assert bad.returncode == 2 and "unknown model 'vea'; valid choices: " in bad.stderr and "alpha_gan_ae" in bad.stderr
     short = leaderboard([*common[:6], "--epochs", "2"], tmp_path, timeout=60)
     assert short.returncode == 2 and "--epochs 2: the one budget is at least 5 epochs" in short.stderr
+    moved = leaderboard([*common, "--readme", "README.md"], tmp_path, timeout=60)
+    assert moved.returncode == 2 and "--readme is now --page: the table lives in docs/results/leaderboard.md" in \
+        moved.stderr
+
+
+def test_page_writes_the_table_again_from_the_json_alone(tmp_path):
+    """``leaderboard.py page``: no training, no scoring; and the README's headline row, from the same rows."""
+    rows = [{"setting": model, "metric": metric, "mean": value, "seeds": [0], "epochs": 5, "precision": "32-true",
+             "commit": "abc1234", "command": f"python train.py --model {model}"} for model, metric, value in
+            [("gan", "fid", 19.0), ("alpha_gan", "fid", 2.81777), ("alpha_gan_ae", "fid", 37.34), ("vae", "fid", 4.29),
+             ("vae", "recon_l1", 0.0478)]]
+    (tmp_path / "lb.json").write_text(json.dumps({"study": "leaderboard", "rows": rows}))
+    page = tmp_path / "leaderboard.md"
+    page.write_text(f"intro\n{board.BEGIN}\nold\n{board.END}\nend\n")
+    done = leaderboard(["page", "--out", str(tmp_path / "lb.json"), "--page", str(page)], tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = page.read_text()
+    assert "old" not in text and text.startswith("intro\n") and text.endswith("end\n")
+    assert "| alpha_gan | 5 | **2.82** |" in text and "every model 5 epochs of the pool" in text
+    assert not (tmp_path / "runs").exists()
+    (headline,) = board.headline_rows({"rows": rows})
+    assert headline["ours"] == ("best FID 2.82 (alpha_gan) of 4 models; alpha_gan 2.82 against its autoencoder "
+                                "37.34 (5 epochs each; seed 0)")
+    assert board.headline_rows({"rows": []}) == []
 
 
 def test_every_model_config_is_a_leaderboard_model_by_its_name():

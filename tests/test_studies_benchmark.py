@@ -1,4 +1,4 @@
-"""benchmarks/studies.py: InfoGAN's and the toy mode-coverage JSON and README rows come from the
+"""benchmarks/studies.py: InfoGAN's and the toy mode-coverage JSON, page rows and README headline rows come from the
 runs' CSV logs and what each run recorded when it trained; GAN and PacGAN train at equal updates."""
 
 import importlib.util
@@ -57,14 +57,29 @@ def test_modes_rows_take_each_seeds_last_epoch_for_every_metric_and_what_the_run
     assert modes["precision"] == "bf16-mixed" and modes["commit"] == "abc1234 + abc1234-dirty"
     assert modes["commit_per_seed"] == ["abc1234", "abc1234", "abc1234-dirty"]
     assert modes["device"] == "CPU (2 cores), 1 torch thread" and modes["torch"] == "2.14.1"
-    readme = tmp_path / "README.md"
-    readme.write_text(f"a\n{studies.BEGIN.format(study='modes')}\nold\n{studies.END.format(study='modes')}\nb\n")
-    studies.update_readme("modes", result, readme)
-    text = readme.read_text()
+    page = tmp_path / "modes.md"
+    page.write_text(f"a\n{studies.BEGIN.format(study='modes')}\nold\n{studies.END.format(study='modes')}\nb\n")
+    studies.update_page("modes", result, page)
+    text = page.read_text()
     assert "old" not in text and text.startswith("a\n") and text.endswith("b\n")
     assert ("modes 24.0 ± 1.0 (seeds [0, 1, 2]: 24.0, 25.0, 23.0); high quality 92.0% ± 2.6 (seeds [0, 1, 2]: "
             "91.0%, 95.0%, 90.0%); reverse kl 0.06 ± 0.05 (seeds [0, 1, 2]: 0.05, 0.02, 0.11), after 2/2/2 epochs "
             "(1,800 steps)") in text
+    # the paper's number and the bar are the setting's, in the page's rows and the README's headline row
+    assert "| 17.3 modes, 94.8%, reverse KL 0.70 | ≥ 24 modes, ≥ 90% (one method) |" in text
+    (headline,) = studies.headline_rows(result)
+    assert headline == {"setting": "GAN, grid", "paper": "17.3 modes, 94.8%, reverse KL 0.70",
+                        "bar": "≥ 24 modes, ≥ 90% (one method)",
+                        "ours": "24.0 ± 1.0 modes, 92.0% ± 2.6 high quality, reverse KL 0.06 ± 0.05 "
+                                "(3 seeds, 2 epochs, 1,800 steps)"}
+    # a setting no longer in the study keeps what its row recorded
+    old = [r | {"setting": "pacgan_grid", "what": "PacGAN4, grid", "paper": "24.8 modes", "bar": "—"}
+           for r in result["rows"]]
+    (headline,) = studies.headline_rows({"study": "modes", "rows": old})
+    assert headline["setting"] == "PacGAN4, grid" and (headline["paper"], headline["bar"]) == ("24.8 modes", "—")
+    (tmp_path / "README.md").write_text("no markers\n")
+    with pytest.raises(SystemExit, match="docs/results/modes.md"):
+        studies.update_page("modes", result, tmp_path / "README.md")
 
 
 def test_an_infinite_reverse_kl_is_written_as_null_not_as_a_number(tmp_path):
@@ -84,6 +99,19 @@ def test_infogan_rows_read_the_held_out_code_accuracy(tmp_path):
     assert "--model infogan --data.name arrays" in row["command"] and "{seed}" in row["command"]
     assert "--trainer.max_epochs 2" in row["command"] and row["precision"] == "32-true"  # the epochs it trained
     assert studies.STUDIES["infogan"]["settings"]["infogan"].epochs == 65  # 5,005 steps: the official 5,000
+
+
+def test_a_fraction_shown_as_a_percentage_has_its_spread_in_points():
+    """The code accuracy's std is in points (± 2.2), as the high-quality share's, not a fraction (± 0.02)."""
+    rows = [{"setting": "infogan", "what": "InfoGAN, official recipe", "metric": "code_accuracy", "seeds": [0, 1, 2],
+             "per_seed": [0.869, 0.864, 0.8285], "mean": 0.8538, "std": 0.0221, "epochs_per_seed": [30, 30, 30],
+             "command": "python train.py --model infogan", "device": "CPU", "precision": None}]
+    result = {"study": "infogan", "rows": rows}
+    assert "code accuracy 85.4% ± 2.2 (seeds [0, 1, 2]: 86.9%, 86.4%, 82.8%), after 30/30/30 epochs" in \
+        studies.page_rows(result)
+    (headline,) = studies.headline_rows(result)
+    assert headline["ours"] == "code accuracy 85.4% ± 2.2 (3 seeds, 30 epochs)"
+    assert (headline["paper"], headline["bar"]) == ("about 95% (5% error; full MNIST)", "≥ 95%")
 
 
 def _flag(flags: list[str], name: str, default):

@@ -1,4 +1,4 @@
-"""Metrics with one protocol (see the README's "Metrics" section and ``suite.py``)."""
+"""Metrics with one protocol (see ``docs/metrics.md`` and ``suite.py``)."""
 
 from aegan.metrics.fid import FID
 from aegan.metrics.latent import LatentSlicedWasserstein, mmd, reconstruction_errors

@@ -257,7 +257,6 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         optimizer = self._optimizer(name)
         with self.toggled_optimizer(optimizer):
             out = terms()
-            self.guard.record(name, out["loss"])
             if self._raw_steps is None:
                 optimizer.zero_grad(set_to_none=True)
                 with self._ddp_reducer_off():
@@ -340,7 +339,7 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         # the optimizer states are loaded by now (a resumed run): back to this run's settings
         for optimizer in self.trainer.optimizers:
             self._apply_optimizer_mode(optimizer)
-        self.guard.reset(list(self._optimizer_index), self.trainer.fit_loop.epoch_loop.total_batch_idx + 1)
+        self.guard.reset()
 
     def on_train_batch_start(self, batch, batch_idx) -> None:
         # the batch's randomness depends only on (seed, epoch, batch, rank): a run resumed at
@@ -386,7 +385,6 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         return x, y
 
     def _step(self, *inputs: Tensor) -> Losses:
-        self.guard.next_batch()
         return self.train_step(*inputs)
 
     def training_step(self, batch, batch_idx):
@@ -399,8 +397,11 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         if logs_this_batch(self.trainer):
             self.log_dict({f"train/{k}": v for k, v in losses.items()}, on_step=True, on_epoch=False)
         keys = tuple(losses)
+        values = torch.stack([v.float() for v in losses.values()])
+        # the batch's number since training began, from 1 (total_batch_idx counts from 0)
+        self.guard.record(keys, values, self.trainer.fit_loop.epoch_loop.total_batch_idx + 1)
         total, count = self._epoch_totals.get(keys, (0, 0))
-        self._epoch_totals[keys] = (total + torch.stack([v.float() for v in losses.values()]), count + 1)
+        self._epoch_totals[keys] = (total + values, count + 1)
 
     def _log_epoch_means(self) -> None:
         """Log ``train_epoch/*``, the epoch's mean losses over every batch of every process (one

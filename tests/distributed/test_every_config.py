@@ -1,6 +1,8 @@
 """Every model config, as users run it on a cluster: ``train.py --model X --trainer
 configs/trainer/ddp.yaml`` as two DDP processes (gloo, on the CPU), with the config's whole
-callback stack (evaluation with FID, figures, best checkpoints) and W&B offline; tiny nets (read
+callback stack (evaluation with FID, figures, best checkpoints) and W&B offline, in bf16-mixed
+(the CPU's fast path: so every config is shown to train in it; float32 under DDP is the
+equivalence test's, tests/distributed/test_ddp.py); tiny nets (read
 from the model class's signature, :mod:`tests.tiny`), two epochs of two batches. A new config is
 in by itself. Each run must finish within a hard deadline; a stray collective (one rank alone in
 a sync) fails it, through the preset's collective timeout or the deadline, instead of hanging CI."""
@@ -22,7 +24,7 @@ CONFIGS = sorted(p.stem for p in (REPO / "configs").glob("*.yaml") if p.stem != 
 DDP = ["--trainer", str(REPO / "configs" / "trainer" / "ddp.yaml"), "--trainer.accelerator", "cpu",
        "--trainer.devices", "2", "--trainer.strategy.init_args.timeout", "0:01:30"]
 SHORT = ["--trainer.max_epochs", "2", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
-         "--trainer.enable_progress_bar", "false"]
+         "--trainer.enable_progress_bar", "false", "--trainer.precision", "bf16-mixed"]
 DEADLINE = 300  # seconds per run; a healthy one takes well under a minute on two cores
 
 

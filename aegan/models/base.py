@@ -369,7 +369,12 @@ class GenerativeModule(L.LightningModule, metaclass=ABCMeta):
         self._log_epoch_means()
         schedulers = self.lr_schedulers()  # manual optimisation: stepped here, once per epoch
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
-            scheduler.step()
+            with warnings.catch_warnings():
+                # every schedule keeps to the epochs, also for a phase that has not run yet (the
+                # AAE's regularisation during pretraining, the clustering AAE's classifier, which
+                # never runs without labels), where PyTorch would warn of a step before any step
+                warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
+                scheduler.step()
 
     def on_validation_start(self) -> None:
         if self.trainer.state.fn == TrainerFn.FITTING:  # (``trainer.training`` is False while validating)

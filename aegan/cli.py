@@ -39,6 +39,7 @@ from lightning.pytorch.loggers import WandbLogger as LightningWandbLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from aegan.callbacks import BestCheckpoint, Evaluation, LossProgressBar, ProgressLines
+from aegan.cadence import LastEpoch
 from aegan.callbacks.media import run_dir
 from aegan.api import read_checkpoint
 from aegan.callbacks.preemption import Preempted, Preemption
@@ -252,12 +253,12 @@ class AeganCLI(LightningCLI):
         return self._instantiate_trainer(trainer_config, [*keyed, *self.standard_callbacks(trainer_config)])
 
     def standard_callbacks(self, trainer_config: dict) -> list:
-        """The callbacks every run gets besides its config's list: checkpoints (unless
-        checkpointing is off), the evaluation, a progress bar with the losses (unless the bar is off
-        or the config has one; plain lines when the output is not a terminal) and a
-        learning-rate monitor when the model has a schedule."""
+        """The callbacks every run gets besides its config's list: a validated and saved last
+        epoch, checkpoints (unless checkpointing is off), the evaluation, a progress bar with the
+        losses (unless the bar is off or the config has one; plain lines when the output is not a
+        terminal) and a learning-rate monitor when the model has a schedule."""
         listed = _as_list(trainer_config.get("callbacks"))
-        extra = []
+        extra = [LastEpoch()]  # a run of any length ends validated and saved (aegan.cadence)
         if trainer_config.get("enable_checkpointing") is not False:
             best = self._get(self.config_init, "best") or {}
             # weights only: a best checkpoint is for using the model (aegan.load, aegan-evaluate);

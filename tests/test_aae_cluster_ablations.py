@@ -12,7 +12,7 @@ from tests.conftest import TINY_CLI, run_train
 ABLATIONS = {
     "--model.style_noise": (("model", "style_noise"), 0.0),
     "--model.latent_dim": (("model", "latent_dim"), 10),
-    "--model.decoder_y": (("model", "decoder_y"), "softmax"),
+    "--model.decoder_y": (("model", "decoder_y"), "hard"),  # the configs: softmax
     "--model.disc_noise": (("model", "disc_noise"), 0.5),
     "--model.cat_noise": (("model", "cat_noise"), 0.0),
     "--model.lr_ae": (("model", "lr_ae"), 3e-4),
@@ -46,7 +46,7 @@ def test_a_clustering_run_with_every_ablation_changed_trains(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     (checkpoint,) = tmp_path.rglob("last.ckpt")
     hparams = torch.load(checkpoint, weights_only=False)["hyper_parameters"]
-    assert hparams["latent_dim"] == 10 and hparams["decoder_y"] == "softmax" and hparams["cat_noise"] == 0.0
+    assert hparams["latent_dim"] == 10 and hparams["decoder_y"] == "hard" and hparams["cat_noise"] == 0.0
     (metrics,) = tmp_path.rglob("metrics.csv")
     header = metrics.read_text().splitlines()[0].split(",")
     for name in ("val/cluster_changed", "train/ae/logit_grad", "train/gen/logit_grad", "val/cluster_error"):

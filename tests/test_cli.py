@@ -22,8 +22,12 @@ def run_main(args, monkeypatch, capsys):
     return exit_info.value.code, out.out, out.err
 
 
+# every epoch validated and saved (the aae config does both every 5 epochs)
+EVERY_EPOCH = ["--trainer.check_val_every_n_epoch", "1", "--checkpoint.init_args.every_n_epochs", "1"]
+
+
 def test_end_to_end_training_leaves_checkpoints_gifs_and_an_offline_wandb_run(tmp_path):
-    result = run_train(["--model", "aae", "--trainer.max_epochs", "2", *TINY], cwd=tmp_path)
+    result = run_train(["--model", "aae", "--trainer.max_epochs", "2", *TINY, *EVERY_EPOCH], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
     (run,) = (tmp_path / "runs" / "aegan").iterdir()
     assert (run / "checkpoints" / "last.ckpt").is_file()
@@ -39,7 +43,7 @@ def test_end_to_end_training_leaves_checkpoints_gifs_and_an_offline_wandb_run(tm
 
     # --ckpt_path resumes in place: epochs and steps continue, in the same run directory and
     # W&B run, and the GIFs go on with the next frame
-    result = run_train(["--model", "aae", "--trainer.max_epochs", "3", *TINY,
+    result = run_train(["--model", "aae", "--trainer.max_epochs", "3", *TINY, *EVERY_EPOCH,
                         "--ckpt_path", str(run / "checkpoints" / "last.ckpt")], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
     assert list((tmp_path / "runs" / "aegan").iterdir()) == [run]

@@ -60,14 +60,23 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp
     assert state["epoch"] == 0 and all(torch.isfinite(v).all() for v in state["state_dict"].values())
 
 
-def test_every_epoch_leaves_a_last_checkpoint_while_training(tmp_path):
-    args = ["--model", "aae", *TINY_CLI, "--trainer.logger", "false", "--trainer.max_epochs", "2",
+def test_the_newest_state_is_written_with_each_validation_and_after_the_last_epoch(tmp_path):
+    """The cadence the aae and vae configs use (validate and save every n epochs), here n = 2 over
+    3 epochs: last.ckpt appears after epoch 2, before training ends, and the last epoch (3, not a
+    multiple of 2) still validates and saves, so no training is lost and the run ends with its
+    figures."""
+    args = ["--model", "aae", *TINY_CLI, "--trainer.logger", "false", "--trainer.max_epochs", "3",
+            "--trainer.check_val_every_n_epoch", "2", "--checkpoint.init_args.every_n_epochs", "2",
             "--trainer.default_root_dir", str(tmp_path), "--trainer.callbacks+=tests.helpers.ListCheckpoints",
             f"--trainer.callbacks.out={tmp_path / 'listing.txt'}"]
     result = run_train(args, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     listing = (tmp_path / "listing.txt").read_text().splitlines()
-    assert listing[0] == "0: " and "last.ckpt" in listing[1].split()  # present before training ends
+    assert listing[:2] == ["0: ", "1: "] and "last.ckpt" in listing[2].split()  # present before training ends
+    (run,) = (tmp_path / "aegan").iterdir()
+    assert torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 2
+    # validations after epochs 2 and 3 (numbered from 0 in the frames' names), each with its figures
+    assert sorted(p.name for p in (run / "media" / "decoder").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
 
 
 def test_sigterm_mid_epoch_leaves_a_checkpoint_that_resumes(tmp_path):

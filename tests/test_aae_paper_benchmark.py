@@ -200,7 +200,9 @@ def test_the_launcher_records_what_each_segment_trains_on(tmp_path):
             out, err = launcher.communicate(timeout=120)
             assert launcher.returncode == 0 and out.startswith("cluster_16_s0 pid "), err
             deadline = time.monotonic() + 240
-            while not (times_file.exists() and (times_file.read_text().splitlines() or [""])[-1].startswith("end")):
+            # this launch has ended when the file holds one "end" per launch so far: the last line
+            # alone is the previous launch's "end" until the background run writes its "start"
+            while (times_file.read_text().count("end ") if times_file.exists() else 0) < epochs:
                 assert time.monotonic() < deadline, (tmp_path / "runs/cluster_16_s0.log").read_text()[-3000:]
                 time.sleep(0.5)
         finally:

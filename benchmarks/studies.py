@@ -147,8 +147,14 @@ def _finite(values: list[float]) -> bool:
 def make_json(study: str, runs: Path, out: Path) -> dict:
     import torch
 
+    # a setting without runs here keeps its rows from ``out`` (its runs can live in another folder,
+    # or a row outlive its machine); rows of settings the study no longer has go
+    kept = json.loads(out.read_text())["rows"] if out.exists() else []
     rows = []
     for name, setting in STUDIES[study]["settings"].items():
+        if not any(last_values(runs, name, logged)["seeds"] for logged, _ in setting.metrics.values()):
+            rows += [row for row in kept if row["setting"] == name]
+            continue
         for metric, (logged, direction) in setting.metrics.items():
             found = last_values(runs, name, logged)
             seeds, per_seed, epochs, walls, planned = (

@@ -55,6 +55,16 @@ def test_json_takes_each_runs_last_epoch_over_all_its_segments(runs, tmp_path):
     assert cluster["per_seed"] == [0.4] and cluster["std"] is None and cluster["epochs_planned"] == [10]
 
 
+def test_json_rewrites_the_settings_it_has_runs_for_and_keeps_the_other_rows(runs, tmp_path):
+    out = tmp_path / "aae_paper.json"
+    aae_paper.write_rows({"semi_100": {"setting": "semi_100", "per_seed": [0.9]},
+                          "semi_1000": {"setting": "semi_1000", "per_seed": [0.02]}}, out)
+    rows = {row["setting"]: row for row in aae_paper.make_json(runs, out)["rows"]}
+    assert rows["semi_100"]["per_seed"] == [0.025, 0.035]  # from the runs
+    assert rows["semi_1000"] == {"setting": "semi_1000", "per_seed": [0.02]}  # no runs here: kept
+    assert rows["cluster_16"]["per_seed"] == [0.4]
+
+
 def test_page_rows_replace_the_block_between_the_markers(runs, tmp_path):
     result = aae_paper.make_json(runs, tmp_path / "aae_paper.json")
     page = tmp_path / "aae_paper.md"

@@ -82,6 +82,15 @@ def test_modes_rows_take_each_seeds_last_epoch_for_every_metric_and_what_the_run
         studies.update_page("modes", result, tmp_path / "README.md")
 
 
+def test_settings_without_runs_keep_their_rows_and_settings_the_study_dropped_go(tmp_path):
+    out = tmp_path / "modes.json"
+    out.write_text(json.dumps({"rows": [{"setting": s, "metric": "modes", "per_seed": [9]}
+                                        for s in ("gan_grid", "alpha_gan_grid", "pacgan_grid")]}))
+    add_log(tmp_path / "runs" / "gan_grid_s0", "version_0", "eval/modes_covered", {0: 20})
+    rows = studies.make_json("modes", tmp_path / "runs", out)["rows"]
+    assert [(r["setting"], r["per_seed"]) for r in rows] == [("gan_grid", [20]), ("alpha_gan_grid", [9])]
+
+
 def test_an_infinite_reverse_kl_is_written_as_null_not_as_a_number(tmp_path):
     """No high-quality sample: the reverse KL is infinite, which JSON cannot hold."""
     run = tmp_path / "runs" / "pacgan4_grid_s0"

@@ -407,8 +407,14 @@ def make_figure(runs: Path, out: Path, rows: dict[str, dict] | None = None) -> N
 
     from matplotlib.ticker import FormatStrFormatter
 
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
-    for ax, (setting, (title, _, _, metric, (paper, paper_std))) in zip(axes.flat, SETTINGS.items()):
+    drawn = {s: v for s, v in SETTINGS.items() if runs_of(runs, s)}  # a panel per setting with runs here
+    if not drawn:
+        raise ConfigError(f"no runs of {', '.join(SETTINGS)} in {runs}")
+    rows_n = (len(drawn) + 1) // 2
+    fig, axes = plt.subplots(rows_n, 2, figsize=(10, 3.75 * rows_n), squeeze=False)
+    for ax in axes.flat[len(drawn):]:
+        ax.axis("off")
+    for ax, (setting, (title, _, _, metric, (paper, paper_std))) in zip(axes.flat, drawn.items()):
         for seed, run in runs_of(runs, setting).items():
             points = curve(run, metric)
             if points:

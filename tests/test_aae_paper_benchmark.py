@@ -85,6 +85,12 @@ def test_page_rows_replace_the_block_between_the_markers(runs, tmp_path):
         aae_paper.update_page(result, tmp_path / "README.md")
     aae_paper.make_figure(runs, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+    # a panel per setting with runs in the folder: semi_100 and cluster_16 side by side, one row
+    from PIL import Image
+    width, height = Image.open(tmp_path / "curves.png").size
+    assert width > 2 * height
+    with pytest.raises(aae_paper.ConfigError, match="no runs of semi_100"):
+        aae_paper.make_figure(tmp_path / "empty", tmp_path / "none.png")
 
 
 def test_dimred_numbers_come_from_a_checkpoint(model_checkpoints, tmp_path):

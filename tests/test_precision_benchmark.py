@@ -38,3 +38,16 @@ def test_pairs_read_the_last_logged_value_per_seed_and_leave_failed_runs_out(tmp
     assert not any(r["metric"] == "fid" for r in rows)  # never logged: no row
     table = precision.table(tmp_path / "precision.json").splitlines()
     assert table[2] == "| aae | test_recon_mse (test/recon_mse) | 10 | [0, 1] | 0.05, 0.06 | 0.04 | 65 / 50 |"
+
+
+def test_the_readme_headline_is_one_row_of_each_models_first_metric(tmp_path):
+    import sys
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import headlines
+
+    runs = tmp_path / "runs"
+    for seed, (f32, bf16) in enumerate([(0.05, 0.04), (0.07, 0.06)]):
+        fake_run(runs, "aae", "float32", seed, [f32])
+        fake_run(runs, "aae", "bf16", seed, [bf16])
+    (row,) = headlines.precision_rows(precision.make_json(runs, tmp_path / "precision.json"))
+    assert row["ours"] == "aae test_recon_mse 0.05 / 0.06 (2 seeds each)"

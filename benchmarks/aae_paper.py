@@ -275,8 +275,9 @@ def write_rows(rows: dict[str, dict], out: Path) -> dict:
 def make_json(runs: Path, out: Path) -> dict:
     """The AAE rows of the settings that have runs in ``runs``, from their logs; every other row
     already in ``out`` stays: the k-means rows (``kmeans`` writes them) and the settings whose runs
-    are elsewhere (a study's runs can live in several folders, or a row outlive its machine)."""
-    rows = read_rows(out)
+    are elsewhere (a study's runs can live in several folders, or a row outlive its machine); rows
+    of settings the study no longer has go."""
+    rows = {setting: row for setting, row in read_rows(out).items() if setting in SETTINGS or setting in KMEANS}
     for setting, (_, _, _, metric, _) in SETTINGS.items():
         found = last_values(runs, setting, metric)
         seeds, per_seed, epochs, walls, planned = (found[k] for k in ("seeds", "per_seed", "epochs", "wall_s", "planned"))

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from aae_paper import OFFLINE, WHERE, last_values, one_value, write_provenance  # noqa: E402
+from aae_paper import OFFLINE, WHERE, last_values, one_value, runs_of, write_provenance  # noqa: E402
 
 MODE_METRICS = {"modes": ("eval/modes_covered", "max"), "high_quality": ("eval/high_quality", "max"),
                 "reverse_kl": ("eval/reverse_kl", "min")}
@@ -152,7 +152,7 @@ def make_json(study: str, runs: Path, out: Path) -> dict:
     kept = json.loads(out.read_text())["rows"] if out.exists() else []
     rows = []
     for name, setting in STUDIES[study]["settings"].items():
-        if not any(last_values(runs, name, logged)["seeds"] for logged, _ in setting.metrics.values()):
+        if not runs_of(runs, name):
             rows += [row for row in kept if row["setting"] == name]
             continue
         for metric, (logged, direction) in setting.metrics.items():

@@ -58,11 +58,12 @@ def test_json_takes_each_runs_last_epoch_over_all_its_segments(runs, tmp_path):
 def test_json_rewrites_the_settings_it_has_runs_for_and_keeps_the_other_rows(runs, tmp_path):
     out = tmp_path / "aae_paper.json"
     aae_paper.write_rows({"semi_100": {"setting": "semi_100", "per_seed": [0.9]},
-                          "semi_1000": {"setting": "semi_1000", "per_seed": [0.02]}}, out)
+                          "semi_1000": {"setting": "semi_1000", "per_seed": [0.02]},
+                          "semi_10": {"setting": "semi_10", "per_seed": [0.5]}}, out)  # no such setting
     rows = {row["setting"]: row for row in aae_paper.make_json(runs, out)["rows"]}
     assert rows["semi_100"]["per_seed"] == [0.025, 0.035]  # from the runs
     assert rows["semi_1000"] == {"setting": "semi_1000", "per_seed": [0.02]}  # no runs here: kept
-    assert rows["cluster_16"]["per_seed"] == [0.4]
+    assert rows["cluster_16"]["per_seed"] == [0.4] and "semi_10" not in rows
 
 
 def test_page_rows_replace_the_block_between_the_markers(runs, tmp_path):
